@@ -1,0 +1,44 @@
+import { dockerAvailable, imagePresent } from '../../containers.js';
+import { IMAGES } from '../../images.js';
+import { loadLabs } from '../../lab-schema.js';
+import type { Command } from '../command.js';
+import { c, out } from '../ui.js';
+
+/** Checks what the kit needs: Node, a reachable Docker daemon, the images, and every lab.json. */
+export const doctor: Command = {
+  name: 'doctor',
+  summary: 'check Node, the Docker daemon, the images and the labs',
+  options: [],
+  async run() {
+    let ok = true;
+    const line = (good: boolean, what: string, fix?: string) => {
+      out(`${good ? c.green('✔') : c.red('✖')} ${what}${!good && fix ? `\n    ${fix}` : ''}`);
+      if (!good) ok = false;
+    };
+    const major = Number(process.versions.node.split('.')[0]);
+    line(major >= 20, `Node ${process.versions.node}`, 'the kit needs Node 20 or newer');
+    const d = await dockerAvailable();
+    line(
+      d.ok,
+      d.ok ? `Docker daemon reachable (API ${d.version})` : 'Docker daemon not reachable',
+      'start Docker (Docker Desktop, or `sudo dockerd`), then run `lab doctor` again',
+    );
+    if (d.ok) {
+      for (const [what, image] of Object.entries(IMAGES)) {
+        const here = await imagePresent(image);
+        if (here) line(true, `${what} image ${image} is present`);
+        else
+          out(
+            `${c.yellow('!')} ${what} image ${image} is not present locally: it is pulled on first use (\`docker pull ${image}\`); offline, build stand-ins with \`bash docker/build-images.sh\` and set LAB_${what.toUpperCase()}_IMAGE`,
+          );
+      }
+    }
+    try {
+      const labs = loadLabs();
+      line(true, `${labs.length} labs, every lab.json valid`);
+    } catch (e) {
+      line(false, (e as Error).message);
+    }
+    return ok ? 0 : 1;
+  },
+};

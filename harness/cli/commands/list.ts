@@ -1,0 +1,31 @@
+import { loadLabs } from '../../lab-schema.js';
+import { statusOf } from '../../progress.js';
+import type { Command } from '../command.js';
+import { c, out } from '../ui.js';
+
+/** Labs in course order, with level, points and your status. */
+export const list: Command = {
+  name: 'list',
+  summary: 'labs in order, with level and your status',
+  options: [],
+  async run() {
+    const labs = loadLabs();
+    const w = Math.max(...labs.map((l) => l.slug.length));
+    for (const lab of labs) {
+      const s = statusOf(lab);
+      const status =
+        s.kind === 'passing'
+          ? c.green(`passing  ${s.entry.points}/${s.entry.maxPoints} pts`)
+          : s.kind === 'failing'
+            ? c.yellow(`failing  ${s.entry.total - s.entry.passed} of ${s.entry.total} tests, ${s.entry.points}/${s.entry.maxPoints} pts`)
+            : s.kind === 'edited'
+              ? c.red('progress file edited by hand: run `lab test` to recompute')
+              : s.kind === 'started'
+                ? 'started  (not tested yet)'
+                : c.dim('not started');
+      out(`${String(lab.order).padStart(2, '0')}  ${lab.slug.padEnd(w)}  ${lab.level.padEnd(12)}  ${status}`);
+      out(c.dim(`    ${lab.title}`));
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,54 @@
+import { findLab } from '../../lab-schema.js';
+import { recordRun } from '../../progress.js';
+import { summary } from '../../report.js';
+import { runLabTests } from '../../runner.js';
+import { withServices } from '../../session.js';
+import { stageTree, type TreeSpec } from '../../trees.js';
+import { UsageError } from '../args.js';
+import type { Command } from '../command.js';
+import { c, out, step } from '../ui.js';
+
+/** Runs a lab's tests against your copy (default), the starter, the solution, or any folder. */
+export const test: Command = {
+  name: 'test',
+  args: 'LAB',
+  summary: 'run the lab tests against your copy (or --starter, --solution, --target DIR)',
+  options: [
+    { name: 'starter', type: 'boolean', description: 'test the starter as shipped' },
+    { name: 'solution', type: 'boolean', description: 'test the reference solution' },
+    { name: 'target', type: 'string', value: 'DIR', description: 'test another copy of the lab (a folder holding src/)' },
+    { name: 'filter', type: 'string', value: 'TEXT', description: 'only tests whose names match TEXT (a regular expression)' },
+  ],
+  async run({ positionals, options }) {
+    if (positionals.length !== 1) throw new UsageError('`lab test` takes one lab, e.g. `lab test deadlocks`');
+    const picked = ['starter', 'solution', 'target'].filter((k) => options[k] !== undefined && options[k] !== false);
+    if (picked.length > 1)
+      throw new UsageError(`choose one of --starter, --solution and --target, not ${picked.map((p) => '--' + p).join(' and ')}`);
+    const lab = findLab(positionals[0]!);
+    const spec: TreeSpec = options.starter
+      ? { kind: 'starter' }
+      : options.solution
+        ? { kind: 'solution' }
+        : typeof options.target === 'string'
+          ? { kind: 'dir', dir: options.target }
+          : { kind: 'learner' };
+    // Stage first, so a missing copy is reported before any container starts.
+    const tree = stageTree(lab, spec);
+    const result = await withServices(
+      [lab],
+      (endpoints) => runLabTests(lab, tree, { endpoints, output: 'inherit', filter: options.filter as string | undefined }),
+      step,
+    );
+    if (spec.kind === 'learner') recordRun(lab, result);
+    out();
+    out(summary(result, c));
+    const allPassed = result.tests.length > 0 && result.tests.every((t) => t.status === 'passed') && !result.error;
+    if (spec.kind === 'learner')
+      out(
+        allPassed
+          ? c.green(`\nAll green. Read the reference notes with \`lab solution ${lab.slug}\`.`)
+          : c.dim(`\nStuck? \`lab hint ${lab.slug}\` reveals the next hint.`),
+      );
+    return allPassed ? 0 : 1;
+  },
+};

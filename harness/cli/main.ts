@@ -1,0 +1,64 @@
+/**
+ * The `lab` CLI: a thin layer over the harness API. Each command is one module in commands/;
+ * its option table feeds both parsing and --help.
+ */
+import { EnvironmentError } from '../containers.js';
+import { LabError } from '../lab-schema.js';
+import { ServiceStartError } from '../testing/service.js';
+import { formatOptions, parseArgs, UsageError } from './args.js';
+import type { Command } from './command.js';
+import { doctor } from './commands/doctor.js';
+import { list } from './commands/list.js';
+import { show } from './commands/show.js';
+import { start } from './commands/start.js';
+import { test } from './commands/test.js';
+import { verify } from './commands/verify.js';
+
+export const COMMANDS: Command[] = [list, show, start, test, verify, doctor];
+
+export function help(): string {
+  const w = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args ?? ''}`.length));
+  return [
+    'usage: lab <command> [options]',
+    '',
+    ...COMMANDS.map((c) => `  ${`${c.name} ${c.args ?? ''}`.padEnd(w)}  ${c.summary}`),
+    '',
+    "`lab <command> --help` shows a command's options.",
+  ].join('\n');
+}
+
+export function commandHelp(cmd: Command): string {
+  return [
+    `usage: lab ${cmd.name}${cmd.args ? ` ${cmd.args}` : ''}${cmd.options.length ? ' [options]' : ''}`,
+    '',
+    `  ${cmd.summary}`,
+    ...(cmd.options.length ? ['', formatOptions(cmd.options)] : []),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  try {
+    if (!cmd) throw new UsageError(`unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(commandHelp(cmd));
+      return 0;
+    }
+    return await cmd.run(parseArgs(rest, cmd.options, cmd.name));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`lab: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof LabError || e instanceof EnvironmentError || e instanceof ServiceStartError) {
+      console.error(`lab: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * Starts and stops the servers a lab needs, through Testcontainers. The harness only ever talks to
+ * servers it started here, or to endpoints handed to it explicitly in LAB_SERVICES.
+ *
+ * Every container carries the label dev.backend-labs.owner=<pid>. Ryuk (Testcontainers' reaper) may
+ * be disabled, so the harness stops its own containers at exit, on SIGINT/SIGTERM and on a crash,
+ * and `sweepOrphans()` removes containers whose owning process died without cleaning up.
+ */
+import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
+import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
+import { getContainerRuntimeClient, ImageName } from 'testcontainers';
+import { IMAGES, POSTGRES_ARGS, REDIS_DATABASES } from './images.js';
+import type { ServiceName } from './lab-schema.js';
+
+export const OWNER_LABEL = 'dev.backend-labs.owner';
+
+export interface PgEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+}
+/** Serializable description of the running servers, passed to test workers in LAB_SERVICES. */
+export interface Endpoints {
+  postgres?: PgEndpoint;
+  redis?: RedisEndpoint;
+  replica?: PgEndpoint & { primaryAlias?: string };
+}
+
+/** A problem the user can fix, reported as one line without a stack trace. */
+export class EnvironmentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EnvironmentError';
+  }
+}
+
+export function pgUrl(e: PgEndpoint, database = e.database): string {
+  return `postgres://${encodeURIComponent(e.user)}:${encodeURIComponent(e.password)}@${e.host}:${e.port}/${database}`;
+}
+export function redisUrl(e: RedisEndpoint, db = 0): string {
+  return `redis://${e.host}:${e.port}/${db}`;
+}
+
+interface Stoppable {
+  stop(opts?: { timeout?: number }): Promise<unknown>;
+}
+const running = new Set<Stoppable>();
+let handlersInstalled = false;
+
+function installCleanupHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('uncaughtException', (err) => {
+    console.error(err);
+    void stopAll().finally(() => process.exit(1));
+  });
+}
+
+/** Stops every container this process started. Safe to call twice. */
+export async function stopAll(): Promise<void> {
+  const all = [...running];
+  running.clear();
+  await Promise.allSettled(all.map((c) => c.stop({ timeout: 1_000 })));
+}
+
+export async function dockerAvailable(): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
+  try {
+    const client = await getContainerRuntimeClient();
+    return { ok: true, version: String(client.info.containerRuntime.serverVersion) };
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message.split('\n')[0]! };
+  }
+}
+
+export async function imagePresent(image: string): Promise<boolean> {
+  const client = await getContainerRuntimeClient();
+  return client.image.exists(ImageName.fromString(image));
+}
+
+const NO_DOCKER = 'No Docker daemon is reachable. Start Docker (Docker Desktop, or `sudo dockerd`) and run `lab doctor`.';
+
+function classify(e: unknown, image: string): Error {
+  const msg = (e as Error)?.message ?? String(e);
+  if (/container runtime strategy|ECONNREFUSED.*docker\.sock|docker\.sock/i.test(msg)) return new EnvironmentError(NO_DOCKER);
+  if (/pull|manifest|not found|No such image|getaddrinfo|EAI_AGAIN|registry/i.test(msg))
+    return new EnvironmentError(
+      `Image ${image} is not available locally and could not be pulled. Pull it when online, ` +
+        `or build stand-ins with \`bash docker/build-images.sh\` and set LAB_POSTGRES_IMAGE / LAB_REDIS_IMAGE.`,
+    );
+  return e instanceof Error ? e : new Error(msg);
+}
+
+async function checkDocker(): Promise<void> {
+  const d = await dockerAvailable();
+  if (!d.ok) throw new EnvironmentError(NO_DOCKER);
+}
+
+export interface StartedServices {
+  endpoints: Endpoints;
+  postgres?: StartedPostgreSqlContainer;
+  redis?: StartedRedisContainer;
+  /** Extra handles (e.g. the replica pair) that labs needing them register. */
+  extras: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+const labels = () => ({ [OWNER_LABEL]: String(process.pid) });
+
+export async function startPostgres(): Promise<StartedPostgreSqlContainer> {
+  try {
+    const c = await new PostgreSqlContainer(IMAGES.postgres)
+      .withUsername('lab')
+      .withPassword('lab')
+      .withDatabase('lab_admin')
+      .withCommand(['postgres', ...POSTGRES_ARGS])
+      .withLabels(labels())
+      .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
+      .withStartupTimeout(60_000)
+      .start();
+    running.add(c);
+    return c;
+  } catch (e) {
+    throw classify(e, IMAGES.postgres);
+  }
+}
+
+export async function startRedis(): Promise<StartedRedisContainer> {
+  try {
+    const c = await new RedisContainer(IMAGES.redis)
+      .withCommand(['redis-server', '--databases', String(REDIS_DATABASES), '--save', '', '--appendonly', 'no'])
+      .withLabels(labels())
+      .withStartupTimeout(60_000)
+      .start();
+    running.add(c);
+    return c;
+  } catch (e) {
+    throw classify(e, IMAGES.redis);
+  }
+}
+
+/**
+ * Starts the servers a lab declares, in parallel. Labs that need no replica start no replica.
+ * `extraStarters` lets optional services (the replica pair) plug in without this file knowing them.
+ */
+export async function startServices(needs: readonly ServiceName[]): Promise<StartedServices> {
+  installCleanupHandlers();
+  await checkDocker();
+  await sweepOrphans();
+  const want = new Set(needs);
+  if (want.has('replica')) want.add('postgres');
+  const started: StartedServices = {
+    endpoints: {},
+    extras: {},
+    stop: async () => {
+      const cs = [started.postgres, started.redis].filter(Boolean) as Stoppable[];
+      cs.forEach((c) => running.delete(c));
+      await Promise.allSettled(cs.map((c) => c.stop({ timeout: 1_000 })));
+      const stopExtras = started.extras.stop as (() => Promise<void>) | undefined;
+      if (stopExtras) await stopExtras();
+    },
+  };
+  try {
+    const [pg, redis] = await Promise.all([
+      want.has('postgres') ? startPostgres() : undefined,
+      want.has('redis') ? startRedis() : undefined,
+    ]);
+    if (pg) {
+      started.postgres = pg;
+      started.endpoints.postgres = {
+        host: pg.getHost(),
+        port: pg.getPort(),
+        user: pg.getUsername(),
+        password: pg.getPassword(),
+        database: pg.getDatabase(),
+      };
+    }
+    if (redis) {
+      started.redis = redis;
+      started.endpoints.redis = { host: redis.getHost(), port: redis.getPort() };
+    }
+    if (want.has('replica')) throw new EnvironmentError('this version of the harness cannot start a Postgres replica yet');
+    return started;
+  } catch (e) {
+    await started.stop();
+    throw e;
+  }
+}
+
+/** Removes containers labelled by a harness process that is no longer alive. */
+export async function sweepOrphans(): Promise<number> {
+  let removed = 0;
+  try {
+    const client = await getContainerRuntimeClient();
+    const list = await client.container.dockerode.listContainers({ all: true, filters: { label: [OWNER_LABEL] } });
+    for (const info of list) {
+      const pid = Number(info.Labels[OWNER_LABEL]);
+      if (pid && !pidAlive(pid)) {
+        await client.container.dockerode
+          .getContainer(info.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+        removed++;
+      }
+    }
+  } catch {
+    /* best effort */
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

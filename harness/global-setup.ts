@@ -1,0 +1,38 @@
+/**
+ * Vitest globalSetup for every lab run. Uses the servers handed over in LAB_SERVICES (the CLI
+ * starts them once and reuses them across runs), or starts the lab's own through Testcontainers
+ * and stops them at the end. Then builds the template database for the tree under test.
+ */
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startServices, type Endpoints } from './containers.js';
+import { ensureTemplate } from './databases.js';
+import { findLab } from './lab-schema.js';
+import type { ProvidedLab } from './testing/context.js';
+
+export default async function setup(project: TestProject) {
+  const slug = process.env.LAB_SLUG;
+  if (!slug) throw new Error('LAB_SLUG is not set: run lab tests through `lab test`, or set LAB_SLUG and LAB_SRC');
+  const lab = findLab(slug);
+  const src = process.env.LAB_SRC ?? lab.srcDir;
+  let endpoints: Endpoints;
+  let stop: (() => Promise<void>) | undefined;
+  if (process.env.LAB_SERVICES) {
+    endpoints = JSON.parse(process.env.LAB_SERVICES) as Endpoints;
+  } else {
+    const started = await startServices(lab.services);
+    endpoints = started.endpoints;
+    stop = started.stop;
+  }
+  try {
+    const template = endpoints.postgres ? await ensureTemplate(endpoints.postgres, join(src, 'schema.sql')) : '';
+    const provided: ProvidedLab = { slug: lab.slug, src, endpoints, template, settings: lab.settings };
+    project.provide('lab', provided);
+  } catch (e) {
+    await stop?.();
+    throw e;
+  }
+  return async () => {
+    await stop?.();
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The one mechanism that runs a lab's pristine tests against a tree: it spawns Vitest with the
+ * kit's own config (harness/vitest.config.ts) and reads back one result per test.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Endpoints } from './containers.js';
+import type { Lab } from './lab-schema.js';
+import { ROOT, STATE_DIR, VITEST_BIN, VITEST_CONFIG } from './paths.js';
+import { stageTree, type StagedTree, type TreeSpec } from './trees.js';
+
+export interface TestResult {
+  name: string;
+  status: 'passed' | 'failed' | 'skipped';
+  points: number;
+  tier: 'core' | 'bonus';
+  durationMs: number;
+  failure?: string;
+}
+
+export interface RunResult {
+  lab: string;
+  tree: string;
+  tests: TestResult[];
+  /** Set when the run failed outside any test (setup, schema, a crash at import). */
+  error?: string;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  /** Servers to reuse; without them the run starts (and stops) its own. */
+  endpoints?: Endpoints;
+  /** 'inherit' streams Vitest's own report to the terminal; 'quiet' captures it. */
+  output?: 'inherit' | 'quiet';
+  reporter?: string;
+  /** Only tests whose names match. */
+  filter?: string;
+  /** Kill the run after this long. */
+  timeoutMs?: number;
+  /** Extra environment for the Vitest process. */
+  env?: Record<string, string>;
+}
+
+interface JsonAssertion {
+  title: string;
+  fullName: string;
+  status: string;
+  duration?: number;
+  failureMessages?: string[];
+  meta?: { points?: number; tier?: 'core' | 'bonus' };
+}
+interface JsonReport {
+  testResults?: { name: string; status: string; message?: string; assertionResults: JsonAssertion[] }[];
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** Builds the Vitest command line and environment for a lab run. Exported for the bench. */
+export function vitestInvocation(lab: Lab, tree: StagedTree, opts: RunOptions, jsonFile: string) {
+  const args = [
+    VITEST_BIN,
+    'run',
+    '--config',
+    VITEST_CONFIG,
+    '--reporter',
+    opts.reporter ?? 'default',
+    '--reporter',
+    'json',
+    '--outputFile.json',
+    jsonFile,
+  ];
+  if (opts.filter) args.push('--testNamePattern', opts.filter);
+  const env: NodeJS.ProcessEnv = { ...process.env, LAB_SLUG: lab.slug, LAB_SRC: tree.src, ...opts.env };
+  if (opts.endpoints) env.LAB_SERVICES = JSON.stringify(opts.endpoints);
+  else delete env.LAB_SERVICES;
+  return { args, env };
+}
+
+export async function runLabTests(lab: Lab, spec: TreeSpec | StagedTree, opts: RunOptions = {}): Promise<RunResult> {
+  const tree = 'src' in spec ? spec : stageTree(lab, spec);
+  const runDir = join(STATE_DIR, 'runs');
+  mkdirSync(runDir, { recursive: true });
+  const jsonFile = join(runDir, `${lab.id}-${randomBytes(4).toString('hex')}.json`);
+  const { args, env } = vitestInvocation(lab, tree, opts, jsonFile);
+  const t0 = Date.now();
+  const quiet = opts.output === 'quiet';
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env,
+    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+  });
+  let captured = '';
+  child.stdout?.on('data', (d: Buffer) => (captured = (captured + d.toString()).slice(-64 * 1024)));
+  child.stderr?.on('data', (d: Buffer) => (captured = (captured + d.toString()).slice(-64 * 1024)));
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  let timedOut = false;
+  const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), opts.timeoutMs) : undefined;
+  const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? 1)));
+  if (timer) clearTimeout(timer);
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
+
+  const result: RunResult = { lab: lab.slug, tree: tree.label, tests: [], durationMs: Date.now() - t0 };
+  let report: JsonReport | undefined;
+  try {
+    report = JSON.parse(readFileSync(jsonFile, 'utf8')) as JsonReport;
+  } catch {
+    /* no report: setup failed before any test ran */
+  }
+  rmSync(jsonFile, { force: true });
+  for (const file of report?.testResults ?? []) {
+    if (file.status === 'failed' && file.assertionResults.length === 0 && file.message) result.error = file.message;
+    for (const a of file.assertionResults) {
+      result.tests.push({
+        name: a.title,
+        status: a.status === 'passed' ? 'passed' : a.status === 'failed' ? 'failed' : 'skipped',
+        points: a.meta?.points ?? 0,
+        tier: a.meta?.tier ?? 'core',
+        durationMs: Math.round(a.duration ?? 0),
+        failure: a.failureMessages?.length ? a.failureMessages.join('\n').replace(ANSI, '').split('\n    at ')[0] : undefined,
+      });
+    }
+  }
+  if (timedOut) result.error = `the run was stopped after ${Math.round(opts.timeoutMs! / 1000)} s`;
+  else if (code !== 0 && result.tests.every((t) => t.status !== 'failed') && !result.error)
+    result.error = lastError(captured) ?? `vitest exited with code ${code}`;
+  return result;
+}
+
+function lastError(output: string): string | undefined {
+  const text = output.replace(ANSI, '');
+  const m = /(?:Error|error)[^\n]*:[^\n]*/.exec(text);
+  return m?.[0];
+}

@@ -1,0 +1,118 @@
+/**
+ * useLab(): the per-test-file fixture every lab test starts with. In beforeAll it clones a fresh
+ * database from the schema template, takes a Redis logical database of its own, and starts the
+ * service under test; in afterAll it stops everything and drops the database.
+ */
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { pgUrl, redisUrl, type Endpoints } from '../containers.js';
+import { allocateRedisDb, createTestDatabase, dropTestDatabase } from '../databases.js';
+import { PgStats } from './pg-stats.js';
+import { startService, type LabConfig, type Service } from './service.js';
+
+export interface ProvidedLab {
+  slug: string;
+  src: string;
+  endpoints: Endpoints;
+  template: string;
+  settings: Record<string, unknown>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    lab: ProvidedLab;
+  }
+}
+
+export interface UseLabOptions {
+  /** Instances of the service to start before the tests (0 = start none). Default 1. */
+  instances?: number;
+  /** Settings merged over lab.json "settings" for this file's service. */
+  settings?: Record<string, unknown>;
+}
+
+export interface ServiceOptions {
+  instances?: number;
+  settings?: Record<string, unknown>;
+  /** Point the service somewhere else than the real server, e.g. a fault point. */
+  databaseUrl?: string;
+  redisUrl?: string;
+  replicaUrl?: string;
+}
+
+export interface LabContext {
+  /** The test file's own database, and a URL to it. */
+  databaseUrl: string;
+  /** The test file's own Redis logical database. */
+  redisUrl: string;
+  redisDb: number;
+  /** A harness-owned pool on the test database, to seed rows and check what was stored. */
+  db: pg.Pool;
+  /** A harness-owned Redis client on the test file's logical database. */
+  redis: Redis;
+  /** Figures Postgres keeps about this database. */
+  stats: PgStats;
+  /** The service started before the tests (see UseLabOptions.instances). */
+  service: Service;
+  /** Servers the harness started: only for fault points and replica tooling. */
+  endpoints: Endpoints;
+  /** The config a service would receive. */
+  config(opts?: ServiceOptions): LabConfig;
+  /** Starts (more) instances of the service; they stop after the file's tests. */
+  startService(opts?: ServiceOptions): Promise<Service>;
+}
+
+export function useLab(opts: UseLabOptions = {}): LabContext {
+  const state: Partial<LabContext> = {};
+  const services: Service[] = [];
+  let dbName: string | undefined;
+  let provided: ProvidedLab;
+
+  beforeAll(async () => {
+    provided = inject('lab');
+    const ep = provided.endpoints;
+    if (!ep.postgres) throw new Error('this lab declares no postgres service');
+    dbName = await createTestDatabase(ep.postgres, provided.template);
+    state.endpoints = ep;
+    state.databaseUrl = pgUrl(ep.postgres, dbName);
+    state.db = new pg.Pool({ connectionString: state.databaseUrl, max: 5, application_name: 'lab-harness' });
+    state.db.on('error', () => undefined);
+    state.stats = new PgStats(state.db);
+    if (ep.redis) {
+      state.redisDb = await allocateRedisDb(ep.redis);
+      state.redisUrl = redisUrl(ep.redis, state.redisDb);
+      state.redis = new Redis(state.redisUrl, { maxRetriesPerRequest: 2 });
+      state.redis.on('error', () => undefined);
+    }
+    state.config = (o: ServiceOptions = {}) => ({
+      databaseUrl: o.databaseUrl ?? state.databaseUrl!,
+      ...(state.redisUrl || o.redisUrl ? { redisUrl: o.redisUrl ?? state.redisUrl } : {}),
+      ...(o.replicaUrl ? { replicaUrl: o.replicaUrl } : {}),
+      settings: { ...provided.settings, ...opts.settings, ...o.settings },
+    });
+    state.startService = async (o: ServiceOptions = {}) => {
+      const s = await startService({ src: provided.src, config: state.config!(o), instances: o.instances ?? 1 });
+      services.push(s);
+      return s;
+    };
+    const n = opts.instances ?? 1;
+    if (n > 0) state.service = await state.startService({ instances: n });
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(services.map((s) => s.close()));
+    await state.db?.end().catch(() => undefined);
+    state.redis?.disconnect();
+    if (dbName && provided.endpoints.postgres) await dropTestDatabase(provided.endpoints.postgres, dbName).catch(() => undefined);
+  });
+
+  return new Proxy(state as LabContext, {
+    get(target, prop) {
+      const v = (target as unknown as Record<string | symbol, unknown>)[prop];
+      if (v === undefined && typeof prop === 'string' && prop !== 'then')
+        throw new Error(`lab.${prop} is not ready: use it inside a test or hook, after useLab()'s beforeAll has run`);
+      return v;
+    },
+  });
+}

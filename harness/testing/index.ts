@@ -1,0 +1,17 @@
+/**
+ * The testing API labs use. Everything a lab test needs comes from here; nothing in a lab touches
+ * containers directly.
+ *
+ *   const lab = useLab({ instances: 2 });
+ *   test('when … then …', points(3), async () => {
+ *     const res = await lab.service.http(0).post('/transfers', { … });
+ *     const { rows } = await lab.db.query('SELECT …');
+ *   });
+ */
+export { useLab, type LabContext, type ServiceOptions, type UseLabOptions } from './context.js';
+export { points, bonus, type Tier } from './grading.js';
+export { HttpClient, HttpTimeoutError, type HttpResponse, type RequestOptions } from './http.js';
+export { overlap, sleep, eventually, type Settled } from './concurrency.js';
+export { PgStats, type DatabaseFigures } from './pg-stats.js';
+export type { Service, Instance, LabConfig } from './service.js';
+export { conceptLabel, explainFound, summarizeOutcomes, scanForConcepts, type Outcome } from '../teach.js';

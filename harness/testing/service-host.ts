@@ -1,0 +1,50 @@
+/**
+ * Runs one instance of a lab's service in its own process, the way production runs it: its own
+ * memory, its own connection pools. Started by startService(); never imported by a service.
+ *
+ * Protocol (over the IPC channel): the parent sends nothing at start; the host answers
+ * { type: 'ready', port } or { type: 'error', message }. The parent sends { type: 'close' } to stop.
+ * If the parent goes away, the host exits.
+ */
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+
+const send = (m: unknown) => process.send?.(m);
+
+async function main(): Promise<void> {
+  const src = process.env.LAB_HOST_SRC;
+  const config = JSON.parse(process.env.LAB_HOST_CONFIG ?? '{}');
+  if (!src) throw new Error('LAB_HOST_SRC is not set');
+  const mod = await import(pathToFileURL(join(src, 'app.ts')).href);
+  if (typeof mod.createApp !== 'function') throw new Error(`${join(src, 'app.ts')} does not export createApp(config)`);
+  const made = await mod.createApp(config);
+  if (!made || typeof made.app?.listen !== 'function' || typeof made.close !== 'function')
+    throw new Error('createApp(config) must return { app, close }');
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = made.app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    server.closeAllConnections?.();
+    await new Promise((r) => server.close(() => r(undefined)));
+    await Promise.race([made.close(), new Promise((r) => setTimeout(r, 3_000))]);
+    process.exit(0);
+  };
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type === 'close') void shutdown();
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', port });
+}
+
+main().catch((e: unknown) => {
+  const err = e as Error;
+  send({ type: 'error', message: err?.message ?? String(e), stack: err?.stack });
+  setTimeout(() => process.exit(1), 50);
+});

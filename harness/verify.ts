@@ -1,0 +1,96 @@
+/**
+ * `lab verify`: proves a lab's tests against its reference trees.
+ *   - the starter fails exactly the tests lab.json declares, and passes the rest;
+ *   - the solution passes every test;
+ *   - every variant in solutions/X/variants behaves as its variant.json says (alternatives pass,
+ *     decoys fail what they must);
+ *   - every test declares its points.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Endpoints } from './containers.js';
+import type { Lab } from './lab-schema.js';
+import { runLabTests, type RunResult } from './runner.js';
+import { variantsOf, type TreeSpec } from './trees.js';
+
+export const VariantJson = z
+  .object({
+    kind: z.enum(['alternative', 'decoy']),
+    description: z.string().min(10),
+    /** Tests this variant must fail. For an alternative, every other test must pass. */
+    mustFail: z.array(z.string()),
+  })
+  .strict()
+  .refine((v) => v.kind === 'alternative' || v.mustFail.length > 0, 'a decoy must name at least one test it fails');
+export type VariantJson = z.infer<typeof VariantJson>;
+
+export function readVariant(lab: Lab, name: string): VariantJson {
+  const file = join(lab.solutionDir, 'variants', name, 'variant.json');
+  if (!existsSync(file)) throw new Error(`${lab.id} variant ${name} has no variant.json`);
+  return VariantJson.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+export interface Check {
+  lab: string;
+  tree: string;
+  round: number;
+  ok: boolean;
+  problems: string[];
+  durationMs: number;
+}
+
+/** Compares a run with what was expected of it. Pure, unit-tested. */
+export function judge(run: RunResult, expect: { mustFail: string[]; mustPass: string[] | 'rest'; exact: boolean }): string[] {
+  const problems: string[] = [];
+  if (run.error) problems.push(`the run failed outside the tests: ${run.error.split('\n')[0]}`);
+  if (run.tests.length === 0) return problems.length ? problems : ['no test ran'];
+  const byName = new Map(run.tests.map((t) => [t.name, t]));
+  if (byName.size !== run.tests.length) problems.push('two tests share a name: names identify tests in lab.json');
+  for (const t of run.tests) if (!(t.points > 0)) problems.push(`"${t.name}" declares no points`);
+  const named = new Set([...expect.mustFail, ...(expect.mustPass === 'rest' ? [] : expect.mustPass)]);
+  for (const n of named) if (!byName.has(n)) problems.push(`"${n}" is declared but no such test ran`);
+  for (const n of expect.mustFail) {
+    const t = byName.get(n);
+    if (t && t.status !== 'failed') problems.push(`should fail but ${t.status}: "${n}"`);
+  }
+  const mustPass = expect.mustPass === 'rest' ? run.tests.map((t) => t.name).filter((n) => !expect.mustFail.includes(n)) : expect.mustPass;
+  for (const n of mustPass) {
+    const t = byName.get(n);
+    if (t && t.status !== 'passed')
+      problems.push(`should pass but ${t.status}: "${n}"${t.failure ? `\n      ${t.failure.split('\n')[0]}` : ''}`);
+  }
+  if (expect.exact)
+    for (const t of run.tests)
+      if (!named.has(t.name)) problems.push(`"${t.name}" is not declared in lab.json starter.fails or starter.passes`);
+  return problems;
+}
+
+export interface VerifyOptions {
+  repeat: number;
+  variants: boolean;
+  endpoints: Endpoints;
+  onCheck?: (c: Check) => void;
+}
+
+export async function verifyLab(lab: Lab, opts: VerifyOptions): Promise<Check[]> {
+  const checks: Check[] = [];
+  const run = async (tree: TreeSpec, round: number, expect: Parameters<typeof judge>[1]) => {
+    const r = await runLabTests(lab, tree, { endpoints: opts.endpoints, output: 'quiet', timeoutMs: 10 * 60_000 });
+    const problems = judge(r, expect);
+    const c: Check = { lab: lab.slug, tree: r.tree, round, ok: problems.length === 0, problems, durationMs: r.durationMs };
+    checks.push(c);
+    opts.onCheck?.(c);
+  };
+  for (let round = 1; round <= opts.repeat; round++) {
+    await run({ kind: 'starter' }, round, { mustFail: lab.starter.fails, mustPass: lab.starter.passes, exact: true });
+    await run({ kind: 'solution' }, round, { mustFail: [], mustPass: 'rest', exact: false });
+  }
+  if (opts.variants) {
+    for (const name of variantsOf(lab)) {
+      const v = readVariant(lab, name);
+      await run({ kind: 'variant', name }, 1, { mustFail: v.mustFail, mustPass: v.kind === 'alternative' ? 'rest' : [], exact: false });
+    }
+  }
+  return checks;
+}
