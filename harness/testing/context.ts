@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { pgUrl, redisUrl, type Endpoints } from '../containers.js';
 import { allocateRedisDb, createTestDatabase, dropTestDatabase } from '../databases.js';
+import { FaultPoint } from '../faults.js';
 import { PgStats } from './pg-stats.js';
 import { startService, type LabConfig, type Service } from './service.js';
 
@@ -59,6 +60,12 @@ export interface LabContext {
   endpoints: Endpoints;
   /** The config a service would receive. */
   config(opts?: ServiceOptions): LabConfig;
+  /**
+   * Opens a fault point in front of this file's Redis or database: pass fp.url to startService
+   * ({ redisUrl: fp.url }) and degrade the link with fp.latency(), fp.timeout(), fp.down(), … .
+   * Closed after the file's tests.
+   */
+  faultPoint(server: 'redis' | 'postgres'): Promise<FaultPoint & { url: string }>;
   /** Starts (more) instances of the service; they stop after the file's tests. */
   startService(opts?: ServiceOptions): Promise<Service>;
 }
@@ -66,6 +73,7 @@ export interface LabContext {
 export function useLab(opts: UseLabOptions = {}): LabContext {
   const state: Partial<LabContext> = {};
   const services: Service[] = [];
+  const faultPoints: FaultPoint[] = [];
   let dbName: string | undefined;
   let provided: ProvidedLab;
 
@@ -96,12 +104,20 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       services.push(s);
       return s;
     };
+    state.faultPoint = async (server) => {
+      const ep = server === 'redis' ? provided.endpoints.redis : provided.endpoints.postgres;
+      if (!ep) throw new Error(`this lab declares no ${server} service`);
+      const fp = await FaultPoint.open(ep.host, ep.port);
+      faultPoints.push(fp);
+      return Object.assign(fp, { url: fp.urlFor(server === 'redis' ? state.redisUrl! : state.databaseUrl!) });
+    };
     const n = opts.instances ?? 1;
     if (n > 0) state.service = await state.startService({ instances: n });
   });
 
   afterAll(async () => {
     await Promise.allSettled(services.map((s) => s.close()));
+    await Promise.allSettled(faultPoints.map((f) => f.close()));
     await state.db?.end().catch(() => undefined);
     state.redis?.disconnect();
     if (dbName && provided.endpoints.postgres) await dropTestDatabase(provided.endpoints.postgres, dbName).catch(() => undefined);
