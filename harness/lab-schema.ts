@@ -65,19 +65,28 @@ export function loadLab(id: string, labsDir = LABS_DIR): Lab {
   };
 }
 
-export function loadLabs(labsDir = LABS_DIR): Lab[] {
+/** Lab folder names (NN-slug) in course order, without reading them. */
+export function labFolders(labsDir = LABS_DIR): string[] {
   if (!existsSync(labsDir)) return [];
   return readdirSync(labsDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && /^\d{2}-/.test(d.name))
-    .map((d) => loadLab(d.name, labsDir))
-    .sort((a, b) => a.order - b.order);
+    .filter((d) => d.isDirectory() && /^\d{2}-[a-z0-9-]+$/.test(d.name))
+    .map((d) => d.name)
+    .sort();
 }
 
-/** Finds a lab by slug ("deadlocks"), folder ("01-deadlocks") or number ("1", "01"). */
-export function findLab(query: string, labs = loadLabs()): Lab {
+export function loadLabs(labsDir = LABS_DIR): Lab[] {
+  return labFolders(labsDir).map((id) => loadLab(id, labsDir));
+}
+
+/**
+ * Finds a lab by slug ("deadlocks"), folder ("01-deadlocks") or number ("1", "01"). Reads only
+ * that lab's lab.json, so one broken lab never stops the others from running.
+ */
+export function findLab(query: string, labsDir = LABS_DIR): Lab {
   const q = query.trim().toLowerCase();
-  const hit = labs.find((l) => l.slug === q || l.id === q || (/^\d+$/.test(q) && l.order === Number(q)));
-  if (hit) return hit;
-  const names = labs.map((l) => l.slug).join(', ');
+  const ids = labFolders(labsDir);
+  const id = ids.find((f) => f === q || f.slice(3) === q || (/^\d+$/.test(q) && Number(f.slice(0, 2)) === Number(q)));
+  if (id) return loadLab(id, labsDir);
+  const names = ids.map((f) => f.slice(3)).join(', ');
   throw new LabError(`unknown lab "${query}". Labs: ${names}. Run \`lab list\` to see them in order.`);
 }

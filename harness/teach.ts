@@ -68,8 +68,10 @@ export function scanForConcepts(text: string): Map<string, number> {
   const bump = (code: string) => found.set(code, (found.get(code) ?? 0) + 1);
   for (const m of text.matchAll(/\bcode:\s*'([0-9A-Z]{5})'|"code"\s*:\s*"([0-9A-Z]{5})"|\bSQLSTATE\s+([0-9A-Z]{5})/g))
     bump((m[1] ?? m[2] ?? m[3])!);
-  for (const _ of text.matchAll(/timeout exceeded when trying to connect/g)) bump('POOL_TIMEOUT');
-  for (const _ of text.matchAll(/enableOfflineQueue|Stream isn't writeable|MaxRetriesPerRequestError/g)) bump('REDIS_OFFLINE_QUEUE');
+  for (const line of text.split('\n')) {
+    if (/timeout exceeded when trying to connect/.test(line)) bump('POOL_TIMEOUT');
+    if (/enableOfflineQueue|Stream isn't writeable|MaxRetriesPerRequestError/.test(line)) bump('REDIS_OFFLINE_QUEUE');
+  }
   return found;
 }
 

@@ -9,7 +9,7 @@
  * Trees outside the kit are copied into .lab/trees first, so their imports resolve against the
  * kit's node_modules. Only src/ is ever taken from a submitted folder.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Lab } from './lab-schema.js';
@@ -29,16 +29,27 @@ export interface StagedTree {
 /** Files in a solution folder that are documentation, not source. */
 const NOT_SOURCE = new Set(['NOTES.md', 'variants', 'variant.json']);
 
-function overlay(lab: Lab, name: string, from: string): string {
+/** Copies the starter, then lays each layer's source files over it, in order. */
+function overlay(lab: Lab, name: string, layers: string[]): string {
   const dest = join(STATE_DIR, 'trees', name, lab.id, 'src');
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
   cpSync(lab.srcDir, dest, { recursive: true });
-  for (const entry of readdirSync(from)) {
-    if (NOT_SOURCE.has(entry)) continue;
-    cpSync(join(from, entry), join(dest, entry), { recursive: true });
-  }
+  for (const from of layers)
+    for (const entry of readdirSync(from)) {
+      if (NOT_SOURCE.has(entry)) continue;
+      cpSync(join(from, entry), join(dest, entry), { recursive: true });
+    }
   return dest;
+}
+
+/** A variant is laid over the starter, or over the solution when its variant.json says "base": "solution". */
+function variantBase(dir: string): 'starter' | 'solution' {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'variant.json'), 'utf8')).base === 'solution' ? 'solution' : 'starter';
+  } catch {
+    return 'starter';
+  }
 }
 
 function insideKit(p: string): boolean {
@@ -64,11 +75,12 @@ export function stageTree(lab: Lab, spec: TreeSpec): StagedTree {
       return { src: lab.srcDir, label: 'starter' };
     case 'solution':
       if (!existsSync(lab.solutionDir)) throw new LabError(`${lab.id} has no reference solution in solutions/${lab.id}`);
-      return { src: overlay(lab, 'solution', lab.solutionDir), label: 'solution' };
+      return { src: overlay(lab, 'solution', [lab.solutionDir]), label: 'solution' };
     case 'variant': {
       const dir = join(lab.solutionDir, 'variants', spec.name);
       if (!existsSync(dir)) throw new LabError(`${lab.id} has no variant "${spec.name}"`);
-      return { src: overlay(lab, `variant-${spec.name}`, dir), label: `variant ${spec.name}` };
+      const layers = variantBase(dir) === 'solution' ? [lab.solutionDir, dir] : [dir];
+      return { src: overlay(lab, `variant-${spec.name}`, layers), label: `variant ${spec.name}` };
     }
     case 'learner': {
       const dir = learnerDir(lab);

@@ -18,6 +18,8 @@ export const VariantJson = z
   .object({
     kind: z.enum(['alternative', 'decoy']),
     description: z.string().min(10),
+    /** What the variant's files are laid over: the starter (default) or the reference solution. */
+    base: z.enum(['starter', 'solution']).default('starter'),
     /** Tests this variant must fail. For an alternative, every other test must pass. */
     mustFail: z.array(z.string()),
   })

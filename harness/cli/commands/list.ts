@@ -1,4 +1,4 @@
-import { loadLabs } from '../../lab-schema.js';
+import { labFolders, loadLab, type Lab } from '../../lab-schema.js';
 import { statusOf } from '../../progress.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
@@ -9,9 +9,18 @@ export const list: Command = {
   summary: 'labs in order, with level and your status',
   options: [],
   async run() {
-    const labs = loadLabs();
-    const w = Math.max(...labs.map((l) => l.slug.length));
-    for (const lab of labs) {
+    const folders = labFolders();
+    const w = Math.max(...folders.map((f) => f.length - 3));
+    let broken = 0;
+    for (const id of folders) {
+      let lab: Lab;
+      try {
+        lab = loadLab(id);
+      } catch (e) {
+        broken++;
+        out(`${id.slice(0, 2)}  ${id.slice(3).padEnd(w)}  ${c.red((e as Error).message)}`);
+        continue;
+      }
       const s = statusOf(lab);
       const status =
         s.kind === 'passing'
@@ -26,6 +35,6 @@ export const list: Command = {
       out(`${String(lab.order).padStart(2, '0')}  ${lab.slug.padEnd(w)}  ${lab.level.padEnd(12)}  ${status}`);
       out(c.dim(`    ${lab.title}`));
     }
-    return 0;
+    return broken ? 1 : 0;
   },
 };

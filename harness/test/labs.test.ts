@@ -1,0 +1,61 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { findLab, loadLab, loadLabs, LabError } from '../lab-schema.js';
+import { judge } from '../verify.js';
+import type { RunResult } from '../runner.js';
+
+describe('lab.json', () => {
+  test('when the kit loads then every lab.json is valid and labs are in order', () => {
+    const labs = loadLabs();
+    expect(labs.length).toBeGreaterThan(0);
+    expect(labs.map((l) => l.order)).toEqual([...labs.map((l) => l.order)].sort((a, b) => a - b));
+  });
+
+  test('when a lab is looked up then slug, folder and number all work', () => {
+    expect(findLab('deadlocks').id).toBe('01-deadlocks');
+    expect(findLab('01-deadlocks').slug).toBe('deadlocks');
+    expect(findLab('1').slug).toBe('deadlocks');
+  });
+
+  test('when a lab is unknown then the error lists the labs', () => {
+    expect(() => findLab('nope')).toThrow(/unknown lab "nope". Labs: .*deadlocks/);
+  });
+
+  test('when lab.json is malformed then the error names the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labs-'));
+    mkdirSync(join(dir, '07-broken'));
+    writeFileSync(join(dir, '07-broken', 'lab.json'), JSON.stringify({ slug: 'broken', title: 'Broken lab', level: 'easy' }));
+    expect(() => loadLab('07-broken', dir)).toThrow(LabError);
+    expect(() => loadLab('07-broken', dir)).toThrow(/07-broken\/lab.json: level/);
+  });
+});
+
+const run = (tests: [string, 'passed' | 'failed', number?][]): RunResult => ({
+  lab: 'x',
+  tree: 'starter',
+  durationMs: 1,
+  tests: tests.map(([name, status, points = 1]) => ({ name, status, points, tier: 'core', durationMs: 1 })),
+});
+
+describe('judge (lab verify)', () => {
+  test('when the starter fails exactly what it declares then there is no problem', () => {
+    expect(judge(run([['a', 'failed'], ['b', 'passed']]), { mustFail: ['a'], mustPass: ['b'], exact: true })).toEqual([]);
+  });
+  test('when a declared failure passes then it is reported', () => {
+    expect(judge(run([['a', 'passed'], ['b', 'passed']]), { mustFail: ['a'], mustPass: ['b'], exact: true })).toEqual([
+      'should fail but passed: "a"',
+    ]);
+  });
+  test('when a test is undeclared, missing or pointless then it is reported', () => {
+    const problems = judge(run([['a', 'failed'], ['c', 'passed', 0]]), { mustFail: ['a'], mustPass: ['b'], exact: true });
+    expect(problems).toContain('"c" declares no points');
+    expect(problems).toContain('"b" is declared but no such test ran');
+    expect(problems).toContain('"c" is not declared in lab.json starter.fails or starter.passes');
+  });
+  test('when nothing ran then that is a problem, never a pass', () => {
+    expect(judge({ ...run([]), error: 'schema.sql failed' }, { mustFail: [], mustPass: 'rest', exact: false })[0]).toMatch(/schema.sql failed/);
+    expect(judge(run([]), { mustFail: [], mustPass: 'rest', exact: false })).toEqual(['no test ran']);
+  });
+});

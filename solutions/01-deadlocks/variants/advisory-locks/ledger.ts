@@ -1,0 +1,54 @@
+import type pg from 'pg';
+import { HttpError } from './errors.js';
+
+export interface Account {
+  id: number;
+  owner: string;
+  balanceCents: number;
+}
+
+export interface Transfer {
+  id: number;
+  from: number;
+  to: number;
+  amountCents: number;
+}
+
+export async function getAccount(pool: pg.Pool, id: number): Promise<Account | undefined> {
+  const { rows } = await pool.query('SELECT id, owner, balance_cents FROM accounts WHERE id = $1', [id]);
+  const r = rows[0];
+  return r && { id: Number(r.id), owner: r.owner, balanceCents: Number(r.balance_cents) };
+}
+
+/**
+ * Alternative fix: transaction-scoped advisory locks on both account ids, taken in ascending order,
+ * then the balances are read and written under them.
+ */
+export async function transfer(pool: pg.Pool, from: number, to: number, amountCents: number): Promise<Transfer> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const [first, second] = from < to ? [from, to] : [to, from];
+    await client.query('SELECT pg_advisory_xact_lock($1)', [first]);
+    await client.query('SELECT pg_advisory_xact_lock($1)', [second]);
+    const fromRes = await client.query('SELECT balance_cents FROM accounts WHERE id = $1', [from]);
+    const toRes = await client.query('SELECT balance_cents FROM accounts WHERE id = $1', [to]);
+    if (fromRes.rowCount === 0 || toRes.rowCount === 0) throw new HttpError(404, 'account not found');
+    const fromBalance = Number(fromRes.rows[0].balance_cents);
+    if (fromBalance < amountCents) throw new HttpError(409, 'insufficient funds');
+    await client.query('UPDATE accounts SET balance_cents = balance_cents - $1, updated_at = now() WHERE id = $2', [amountCents, from]);
+    await client.query('UPDATE accounts SET balance_cents = balance_cents + $1, updated_at = now() WHERE id = $2', [amountCents, to]);
+    const { rows } = await client.query('INSERT INTO transfers (from_id, to_id, amount_cents) VALUES ($1, $2, $3) RETURNING id', [
+      from,
+      to,
+      amountCents,
+    ]);
+    await client.query('COMMIT');
+    return { id: Number(rows[0].id), from, to, amountCents };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
