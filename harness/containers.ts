@@ -11,6 +11,7 @@ import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redi
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { IMAGES, POSTGRES_ARGS, REDIS_DATABASES } from './images.js';
 import type { ServiceName } from './lab-schema.js';
+import { startReplicaPair, type StartedReplicaPair } from './replica.js';
 
 export const OWNER_LABEL = 'dev.backend-labs.owner';
 
@@ -149,6 +150,17 @@ export async function startRedis(): Promise<StartedRedisContainer> {
   }
 }
 
+/** A primary and a streaming replica of it, on their own network (see replica.ts). */
+export async function startReplication(): Promise<StartedReplicaPair> {
+  try {
+    const pair = await startReplicaPair({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels() });
+    running.add(pair);
+    return pair;
+  } catch (e) {
+    throw classify(e, IMAGES.postgres);
+  }
+}
+
 /**
  * Starts the servers a lab declares, in parallel. Labs that need no replica start no replica.
  * `extraStarters` lets optional services (the replica pair) plug in without this file knowing them.
@@ -171,9 +183,10 @@ export async function startServices(needs: readonly ServiceName[]): Promise<Star
     },
   };
   try {
-    const [pg, redis] = await Promise.all([
-      want.has('postgres') ? startPostgres() : undefined,
+    const [pg, redis, pair] = await Promise.all([
+      want.has('postgres') && !want.has('replica') ? startPostgres() : undefined,
       want.has('redis') ? startRedis() : undefined,
+      want.has('replica') ? startReplication() : undefined,
     ]);
     if (pg) {
       started.postgres = pg;
@@ -189,7 +202,16 @@ export async function startServices(needs: readonly ServiceName[]): Promise<Star
       started.redis = redis;
       started.endpoints.redis = { host: redis.getHost(), port: redis.getPort() };
     }
-    if (want.has('replica')) throw new EnvironmentError('this version of the harness cannot start a Postgres replica yet');
+    if (pair) {
+      // The pair's primary is the lab's Postgres: a replica lab runs two servers, not three.
+      started.endpoints.postgres = pair.primaryEndpoint;
+      started.endpoints.replica = pair.replicaEndpoint;
+      started.extras.replication = pair;
+      started.extras.stop = async () => {
+        running.delete(pair);
+        await pair.stop({ timeout: 1_000 });
+      };
+    }
     return started;
   } catch (e) {
     await started.stop();

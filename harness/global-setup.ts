@@ -15,6 +15,11 @@ export default async function setup(project: TestProject) {
   if (!slug) throw new Error('LAB_SLUG is not set: run lab tests through `lab test`, or set LAB_SLUG and LAB_SRC');
   const lab = findLab(slug);
   const src = process.env.LAB_SRC ?? lab.srcDir;
+  if (process.env.LAB_COLLECT_ONLY) {
+    // `vitest list`: tests are only collected, never run, so no server is needed.
+    project.provide('lab', { slug: lab.slug, src, endpoints: {}, template: '', settings: lab.settings });
+    return;
+  }
   let endpoints: Endpoints;
   let stop: (() => Promise<void>) | undefined;
   if (process.env.LAB_SERVICES) {

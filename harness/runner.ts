@@ -105,16 +105,32 @@ export async function runLabTests(lab: Lab, spec: TreeSpec | StagedTree, opts: R
   process.off('SIGINT', forward);
   process.off('SIGTERM', forward);
 
-  const result: RunResult = { lab: lab.slug, tree: tree.label, tests: [], durationMs: Date.now() - t0 };
-  let report: JsonReport | undefined;
+  let text = '';
   try {
-    report = JSON.parse(readFileSync(jsonFile, 'utf8')) as JsonReport;
+    text = readFileSync(jsonFile, 'utf8');
   } catch {
     /* no report: setup failed before any test ran */
   }
   rmSync(jsonFile, { force: true });
+  const result = parseReport(lab, tree.label, text, Date.now() - t0);
+  if (timedOut) result.error = `the run was stopped after ${Math.round(opts.timeoutMs! / 1000)} s`;
+  else if (code !== 0 && result.tests.every((t) => t.status !== 'failed') && !result.error)
+    result.error = lastError(captured) ?? `vitest exited with code ${code}`;
+  return result;
+}
+
+/** Reads a Vitest JSON report into one result per test. An empty or broken report yields no tests. */
+export function parseReport(lab: Lab, label: string, text: string, durationMs: number): RunResult {
+  const result: RunResult = { lab: lab.slug, tree: label, tests: [], durationMs };
+  let report: JsonReport | undefined;
+  try {
+    report = text ? (JSON.parse(text) as JsonReport) : undefined;
+  } catch {
+    report = undefined;
+  }
   for (const file of report?.testResults ?? []) {
-    if (file.status === 'failed' && file.assertionResults.length === 0 && file.message) result.error = file.message;
+    if (file.status === 'failed' && file.message && file.assertionResults.every((a) => a.status !== 'failed'))
+      result.error = file.message.replace(ANSI, '');
     for (const a of file.assertionResults) {
       result.tests.push({
         name: a.title,
@@ -126,9 +142,6 @@ export async function runLabTests(lab: Lab, spec: TreeSpec | StagedTree, opts: R
       });
     }
   }
-  if (timedOut) result.error = `the run was stopped after ${Math.round(opts.timeoutMs! / 1000)} s`;
-  else if (code !== 0 && result.tests.every((t) => t.status !== 'failed') && !result.error)
-    result.error = lastError(captured) ?? `vitest exited with code ${code}`;
   return result;
 }
 
@@ -136,4 +149,18 @@ function lastError(output: string): string | undefined {
   const text = output.replace(ANSI, '');
   const m = /(?:Error|error)[^\n]*:[^\n]*/.exec(text);
   return m?.[0];
+}
+
+/**
+ * The lab's tests with their points, without running any (and without any server): Vitest
+ * collects them and skips them all. Used to know the maximum score even when a run dies.
+ */
+export async function collectTests(lab: Lab): Promise<TestResult[]> {
+  const r = await runLabTests(
+    lab,
+    { kind: 'starter' },
+    { output: 'quiet', filter: '^__lab_collect_only__$', env: { LAB_COLLECT_ONLY: '1' } },
+  );
+  if (r.tests.length === 0) throw new Error(`could not collect the tests of ${lab.id}: ${r.error ?? 'none found'}`);
+  return r.tests.map((t) => ({ ...t, status: 'skipped', durationMs: 0 }));
 }

@@ -8,13 +8,18 @@ import { ServiceStartError } from '../testing/service.js';
 import { formatOptions, parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { doctor } from './commands/doctor.js';
+import { grade } from './commands/grade.js';
+import { hint } from './commands/hint.js';
+import { reset } from './commands/reset.js';
+import { solution } from './commands/solution.js';
 import { list } from './commands/list.js';
 import { show } from './commands/show.js';
 import { start } from './commands/start.js';
 import { test } from './commands/test.js';
 import { verify } from './commands/verify.js';
+import { watch } from './commands/watch.js';
 
-export const COMMANDS: Command[] = [list, show, start, test, verify, doctor];
+export const COMMANDS: Command[] = [list, show, start, test, watch, hint, solution, reset, grade, verify, doctor];
 
 export function help(): string {
   const w = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args ?? ''}`.length));

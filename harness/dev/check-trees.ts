@@ -17,8 +17,19 @@ for (const lab of loadLabs()) {
 const config = join(STATE_DIR, 'tsconfig.trees.json');
 writeFileSync(
   config,
-  JSON.stringify({ extends: relative(STATE_DIR, join(ROOT, 'tsconfig.json')), include: dirs.map((d) => join(relative(STATE_DIR, d), '**/*.ts')), exclude: [] }, null, 2),
+  JSON.stringify(
+    {
+      extends: relative(STATE_DIR, join(ROOT, 'tsconfig.json')),
+      include: dirs.map((d) => join(relative(STATE_DIR, d), '**/*.ts')),
+      exclude: [],
+    },
+    null,
+    2,
+  ),
 );
-const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', config], { stdio: 'inherit', cwd: ROOT });
+const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', config], {
+  stdio: 'inherit',
+  cwd: ROOT,
+});
 if (r.status === 0) console.log(`type-checked ${dirs.length} solution and variant trees`);
 process.exit(r.status ?? 1);

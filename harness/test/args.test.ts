@@ -23,11 +23,12 @@ describe('parseArgs', () => {
     expect(parse('-- --repeat').positionals).toEqual(['--repeat']);
   });
   test('when an option is unknown then the error names it and the known ones', () => {
-    expect(() => parse('--frob')).toThrow(new UsageError('unknown option --frob for `lab verify` (it takes --repeat, --target, --variants)'));
+    expect(() => parse('--frob')).toThrow(
+      new UsageError('unknown option --frob for `lab verify` (it takes --repeat, --target, --variants)'),
+    );
   });
   test('when a number is not a whole number ≥ 1 then it is refused', () => {
-    for (const bad of ['--repeat x', '--repeat 0', '--repeat 1.5', '--repeat -2'])
-      expect(() => parse(bad), bad).toThrow(UsageError);
+    for (const bad of ['--repeat x', '--repeat 0', '--repeat 1.5', '--repeat -2']) expect(() => parse(bad), bad).toThrow(UsageError);
   });
   test('when a value is missing then it is refused', () => {
     expect(() => parse('--repeat')).toThrow('--repeat needs a value');

@@ -41,21 +41,43 @@ const run = (tests: [string, 'passed' | 'failed', number?][]): RunResult => ({
 
 describe('judge (lab verify)', () => {
   test('when the starter fails exactly what it declares then there is no problem', () => {
-    expect(judge(run([['a', 'failed'], ['b', 'passed']]), { mustFail: ['a'], mustPass: ['b'], exact: true })).toEqual([]);
+    expect(
+      judge(
+        run([
+          ['a', 'failed'],
+          ['b', 'passed'],
+        ]),
+        { mustFail: ['a'], mustPass: ['b'], exact: true },
+      ),
+    ).toEqual([]);
   });
   test('when a declared failure passes then it is reported', () => {
-    expect(judge(run([['a', 'passed'], ['b', 'passed']]), { mustFail: ['a'], mustPass: ['b'], exact: true })).toEqual([
-      'should fail but passed: "a"',
-    ]);
+    expect(
+      judge(
+        run([
+          ['a', 'passed'],
+          ['b', 'passed'],
+        ]),
+        { mustFail: ['a'], mustPass: ['b'], exact: true },
+      ),
+    ).toEqual(['should fail but passed: "a"']);
   });
   test('when a test is undeclared, missing or pointless then it is reported', () => {
-    const problems = judge(run([['a', 'failed'], ['c', 'passed', 0]]), { mustFail: ['a'], mustPass: ['b'], exact: true });
+    const problems = judge(
+      run([
+        ['a', 'failed'],
+        ['c', 'passed', 0],
+      ]),
+      { mustFail: ['a'], mustPass: ['b'], exact: true },
+    );
     expect(problems).toContain('"c" declares no points');
     expect(problems).toContain('"b" is declared but no such test ran');
     expect(problems).toContain('"c" is not declared in lab.json starter.fails or starter.passes');
   });
   test('when nothing ran then that is a problem, never a pass', () => {
-    expect(judge({ ...run([]), error: 'schema.sql failed' }, { mustFail: [], mustPass: 'rest', exact: false })[0]).toMatch(/schema.sql failed/);
+    expect(judge({ ...run([]), error: 'schema.sql failed' }, { mustFail: [], mustPass: 'rest', exact: false })[0]).toMatch(
+      /schema.sql failed/,
+    );
     expect(judge(run([]), { mustFail: [], mustPass: 'rest', exact: false })).toEqual(['no test ran']);
   });
 });

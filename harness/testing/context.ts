@@ -9,6 +9,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { pgUrl, redisUrl, type Endpoints } from '../containers.js';
 import { allocateRedisDb, createTestDatabase, dropTestDatabase } from '../databases.js';
 import { FaultPoint } from '../faults.js';
+import { ReplicationProbe, waitForDatabase } from '../replica.js';
 import { PgStats } from './pg-stats.js';
 import { startService, type LabConfig, type Service } from './service.js';
 
@@ -54,6 +55,21 @@ export interface LabContext {
   redis: Redis;
   /** Figures Postgres keeps about this database. */
   stats: PgStats;
+  /**
+   * Labs that declare "replica": the test database as the streaming replica serves it. Every commit
+   * on the primary shows up here replication.applyDelayMs (500 ms) later, never sooner. The service
+   * receives this URL as config.replicaUrl.
+   */
+  replicaUrl: string;
+  /** Labs that declare "replica": a harness-owned, read-only pool on the replica's copy of the test database. */
+  replicaDb: pg.Pool;
+  /**
+   * Labs that declare "replica": the replica's own figures for the test database (pg_stat_database,
+   * pg_stat_statements as counted by the replica), i.e. the reads the replica itself served.
+   */
+  replicaStats: PgStats;
+  /** Labs that declare "replica": WAL positions, and catchUp() to wait until the replica has replayed every commit so far. */
+  replication: ReplicationProbe;
   /** The service started before the tests (see UseLabOptions.instances). */
   service: Service;
   /** Servers the harness started: only for fault points and replica tooling. */
@@ -61,11 +77,11 @@ export interface LabContext {
   /** The config a service would receive. */
   config(opts?: ServiceOptions): LabConfig;
   /**
-   * Opens a fault point in front of this file's Redis or database: pass fp.url to startService
-   * ({ redisUrl: fp.url }) and degrade the link with fp.latency(), fp.timeout(), fp.down(), … .
-   * Closed after the file's tests.
+   * Opens a fault point in front of this file's Redis, database or replica: pass fp.url to
+   * startService ({ redisUrl: fp.url }, { replicaUrl: fp.url }) and degrade the link with
+   * fp.latency(), fp.timeout(), fp.down(), … . Closed after the file's tests.
    */
-  faultPoint(server: 'redis' | 'postgres'): Promise<FaultPoint & { url: string }>;
+  faultPoint(server: 'redis' | 'postgres' | 'replica'): Promise<FaultPoint & { url: string }>;
   /** Starts (more) instances of the service; they stop after the file's tests. */
   startService(opts?: ServiceOptions): Promise<Service>;
 }
@@ -87,6 +103,15 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
     state.db = new pg.Pool({ connectionString: state.databaseUrl, max: 5, application_name: 'lab-harness' });
     state.db.on('error', () => undefined);
     state.stats = new PgStats(state.db);
+    if (ep.replica) {
+      // CREATE DATABASE reaches the replica only after the apply delay.
+      await waitForDatabase(ep.replica, dbName);
+      state.replicaUrl = pgUrl(ep.replica, dbName);
+      state.replicaDb = new pg.Pool({ connectionString: state.replicaUrl, max: 3, application_name: 'lab-harness' });
+      state.replicaDb.on('error', () => undefined);
+      state.replicaStats = new PgStats(state.replicaDb);
+      state.replication = new ReplicationProbe(state.db, state.replicaDb);
+    }
     if (ep.redis) {
       state.redisDb = await allocateRedisDb(ep.redis);
       state.redisUrl = redisUrl(ep.redis, state.redisDb);
@@ -96,7 +121,7 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
     state.config = (o: ServiceOptions = {}) => ({
       databaseUrl: o.databaseUrl ?? state.databaseUrl!,
       ...(state.redisUrl || o.redisUrl ? { redisUrl: o.redisUrl ?? state.redisUrl } : {}),
-      ...(o.replicaUrl ? { replicaUrl: o.replicaUrl } : {}),
+      ...(o.replicaUrl || state.replicaUrl ? { replicaUrl: o.replicaUrl ?? state.replicaUrl } : {}),
       settings: { ...provided.settings, ...opts.settings, ...o.settings },
     });
     state.startService = async (o: ServiceOptions = {}) => {
@@ -105,11 +130,12 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       return s;
     };
     state.faultPoint = async (server) => {
-      const ep = server === 'redis' ? provided.endpoints.redis : provided.endpoints.postgres;
+      const ep = provided.endpoints[server];
       if (!ep) throw new Error(`this lab declares no ${server} service`);
       const fp = await FaultPoint.open(ep.host, ep.port);
       faultPoints.push(fp);
-      return Object.assign(fp, { url: fp.urlFor(server === 'redis' ? state.redisUrl! : state.databaseUrl!) });
+      const target = { redis: state.redisUrl, postgres: state.databaseUrl, replica: state.replicaUrl }[server];
+      return Object.assign(fp, { url: fp.urlFor(target!) });
     };
     const n = opts.instances ?? 1;
     if (n > 0) state.service = await state.startService({ instances: n });
@@ -118,6 +144,7 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
   afterAll(async () => {
     await Promise.allSettled(services.map((s) => s.close()));
     await Promise.allSettled(faultPoints.map((f) => f.close()));
+    await state.replicaDb?.end().catch(() => undefined);
     await state.db?.end().catch(() => undefined);
     state.redis?.disconnect();
     if (dbName && provided.endpoints.postgres) await dropTestDatabase(provided.endpoints.postgres, dbName).catch(() => undefined);

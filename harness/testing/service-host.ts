@@ -16,9 +16,23 @@ async function main(): Promise<void> {
   const src = process.env.LAB_HOST_SRC;
   const config = JSON.parse(process.env.LAB_HOST_CONFIG ?? '{}');
   if (!src) throw new Error('LAB_HOST_SRC is not set');
-  const mod = await import(pathToFileURL(join(src, 'app.ts')).href);
+  let mod: { createApp?: unknown };
+  try {
+    mod = await import(pathToFileURL(join(src, 'app.ts')).href);
+  } catch (e) {
+    throw Object.assign(e as Error, { phase: 'importing app.ts' });
+  }
   if (typeof mod.createApp !== 'function') throw new Error(`${join(src, 'app.ts')} does not export createApp(config)`);
-  const made = await mod.createApp(config);
+  interface Made {
+    app: { listen(port: number, host: string, cb: (err?: Error) => void): Server };
+    close(): Promise<void>;
+  }
+  let made: Made;
+  try {
+    made = (await (mod.createApp as (c: unknown) => unknown)(config)) as typeof made;
+  } catch (e) {
+    throw Object.assign(e as Error, { phase: 'createApp(config)' });
+  }
   if (!made || typeof made.app?.listen !== 'function' || typeof made.close !== 'function')
     throw new Error('createApp(config) must return { app, close }');
   const server: Server = await new Promise((resolve, reject) => {
@@ -45,6 +59,6 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   const err = e as Error;
-  send({ type: 'error', message: err?.message ?? String(e), stack: err?.stack });
+  send({ type: 'error', message: err?.message ?? String(e), stack: err?.stack, phase: (err as { phase?: string })?.phase });
   setTimeout(() => process.exit(1), 50);
 });

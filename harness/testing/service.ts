@@ -101,7 +101,7 @@ function startInstance(index: number, opts: StartOptions, appName: string): Prom
         ),
       timeoutMs,
     );
-    child.on('message', (m: { type: string; port?: number; message?: string; stack?: string }) => {
+    child.on('message', (m: { type: string; port?: number; message?: string; stack?: string; phase?: string }) => {
       if (m.type === 'ready' && !settled) {
         settled = true;
         clearTimeout(timer);
@@ -111,7 +111,7 @@ function startInstance(index: number, opts: StartOptions, appName: string): Prom
           instance: { index, url, http: new HttpClient(url), pid: child.pid!, logs: () => log, exited: () => exited },
         });
       } else if (m.type === 'error') {
-        fail(`createApp threw: ${m.stack ?? m.message}`);
+        fail(`${m.phase ?? 'starting the service'} threw: ${m.stack ?? m.message}`);
       }
     });
     child.on('exit', (code, signal) => {

@@ -1,0 +1,96 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { classCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../../formats.js';
+import { defaultJobs, gradeSubmissions, listSubmissions, type LearnerGrade, type Submission } from '../../grade.js';
+import { findLab, LabError, loadLabs, type Lab } from '../../lab-schema.js';
+import { ROOT, WORK_DIR } from '../../paths.js';
+import { withServices } from '../../session.js';
+import { UsageError } from '../args.js';
+import type { Command } from '../command.js';
+import { c, out, step } from '../ui.js';
+
+/**
+ * Grades with the kit's own tests and harness, never a submission's copies: your copies (default),
+ * one submitted folder (--target), or a folder of submissions, one subfolder per learner
+ * (--submissions). Exits 0 whenever grading ran; --min-score makes it a gate.
+ */
+export const grade: Command = {
+  name: 'grade',
+  args: '[LAB…]',
+  summary: 'grade copies with the kit’s pristine tests: points, hints used, reports',
+  options: [
+    { name: 'target', type: 'string', value: 'DIR', description: 'grade one submitted folder (lab copies, or a single copy of one lab)' },
+    { name: 'submissions', type: 'string', value: 'DIR', description: 'grade every subfolder of DIR as one learner, in parallel' },
+    { name: 'out', type: 'string', value: 'DIR', description: 'where reports go (default grades/)' },
+    { name: 'jobs', type: 'number', value: 'N', description: `submissions graded at once (default: cores, ${defaultJobs()})` },
+    { name: 'timeout', type: 'number', value: 'S', description: 'seconds one lab of one submission may take (default 300)' },
+    { name: 'min-score', type: 'number', value: 'P', description: 'exit 1 when any learner scores below P points' },
+  ],
+  async run({ positionals, options }) {
+    if (options.target && options.submissions) throw new UsageError('choose --target or --submissions, not both');
+    const labs: Lab[] = positionals.length ? positionals.map((p) => findLab(p)) : loadLabs();
+    let subs: Submission[];
+    if (typeof options.submissions === 'string') {
+      subs = listSubmissions(resolve(options.submissions));
+      if (subs.length === 0) throw new LabError(`${options.submissions} holds no submission folders`);
+    } else if (typeof options.target === 'string') subs = [{ learner: basename(resolve(options.target)), dir: resolve(options.target) }];
+    else subs = [{ learner: 'you', dir: WORK_DIR }];
+    const outDir = resolve((options.out as string | undefined) ?? join(ROOT, 'grades'));
+    const t0 = Date.now();
+    const grades: LearnerGrade[] = await withServices(
+      labs,
+      (endpoints) =>
+        gradeSubmissions(labs, subs, {
+          endpoints,
+          jobs: options.jobs as number | undefined,
+          timeoutMs: ((options.timeout as number | undefined) ?? 300) * 1000,
+          onGraded: (g) =>
+            out(
+              `${g.error && !g.tests.some((t) => t.status === 'passed') ? c.red('✖') : c.green('✔')} ${g.learner} · ${g.lab}: ${g.points}/${g.maxPoints} ${c.dim(`(${(g.durationMs / 1000).toFixed(1)} s)`)}`,
+            ),
+        }),
+      step,
+    );
+    mkdirSync(outDir, { recursive: true });
+    for (const g of grades) {
+      const dir = join(outDir, g.learner);
+      mkdirSync(dir, { recursive: true });
+      const classroom = toClassroom(g);
+      writeFileSync(join(dir, 'results.json'), toJson(g));
+      writeFileSync(join(dir, 'junit.xml'), toJUnit(g));
+      writeFileSync(join(dir, 'summary.md'), toMarkdown(g));
+      writeFileSync(join(dir, 'classroom.json'), classroom);
+      writeFileSync(join(dir, 'classroom.b64'), Buffer.from(classroom).toString('base64') + '\n');
+    }
+    writeFileSync(
+      join(outDir, 'class.csv'),
+      classCsv(
+        grades,
+        labs.map((l) => l.slug),
+      ),
+    );
+    out();
+    for (const g of grades) {
+      out(`${c.bold(g.learner)}: ${g.points}/${g.maxPoints} points`);
+      for (const l of g.labs) {
+        out(`  ${l.lab.padEnd(18)} core ${l.core.points}/${l.core.max}  bonus ${l.bonus.points}/${l.bonus.max}  hints ${l.hintsUsed}`);
+        for (const f of l.integrity) out(c.yellow(`    ! ${f}`));
+        if (l.error) out(c.red(`    ! ${l.error.split('\n')[0]}`));
+      }
+    }
+    out(
+      c.dim(
+        `\n${grades.length} learner(s) × ${labs.length} lab(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s. Reports: ${outDir}/ (class.csv; per learner results.json, junit.xml, summary.md, classroom.json)`,
+      ),
+    );
+    const min = options['min-score'] as number | undefined;
+    if (min !== undefined) {
+      const below = grades.filter((g) => g.points < min);
+      if (below.length) {
+        out(c.red(`below --min-score ${min}: ${below.map((g) => `${g.learner} (${g.points})`).join(', ')}`));
+        return 1;
+      }
+    }
+    return 0;
+  },
+};

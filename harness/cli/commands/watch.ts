@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { findLab } from '../../lab-schema.js';
+import { recordRun } from '../../progress.js';
+import { summary } from '../../report.js';
+import { withServices } from '../../session.js';
+import { learnerDir, stageTree } from '../../trees.js';
+import { watchLab } from '../../watch.js';
+import { UsageError } from '../args.js';
+import type { Command } from '../command.js';
+import { c, out, step } from '../ui.js';
+
+/** Reruns the tests of your copy every time you save a file in it. Containers stay warm; Ctrl-C stops everything. */
+export const watch: Command = {
+  name: 'watch',
+  args: 'LAB',
+  summary: 'rerun the tests of your copy on every save (containers stay warm)',
+  options: [],
+  async run({ positionals }) {
+    if (positionals.length !== 1) throw new UsageError('`lab watch` takes one lab, e.g. `lab watch deadlocks`');
+    const lab = findLab(positionals[0]!);
+    const tree = stageTree(lab, { kind: 'learner' });
+    const origin = join(learnerDir(lab), 'src');
+    await withServices(
+      [lab],
+      (endpoints) =>
+        new Promise<void>((resolve) => {
+          const handle = watchLab(lab, tree, {
+            endpoints,
+            origin: tree.src === origin ? undefined : origin,
+            onResult: (r) => {
+              recordRun(lab, r);
+              out('\n' + summary(r, c));
+              out(c.dim(`\nWatching ${origin} — save a file to rerun, Ctrl-C to stop.`));
+            },
+          });
+          handle.child.once('exit', () => resolve());
+        }),
+      step,
+    );
+    return 0;
+  },
+};

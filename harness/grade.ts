@@ -1,0 +1,193 @@
+/**
+ * Grading: the kit's pristine tests against a learner copy or a submitted folder, with points per
+ * test (core and bonus), hints used, and integrity findings. Many submissions share one set of
+ * containers and run in parallel; a hung or crashing submission costs only its own grade.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, join, relative } from 'node:path';
+import type { Endpoints } from './containers.js';
+import { readHints, HINTS_FILE } from './hints.js';
+import type { Lab } from './lab-schema.js';
+import { collectTests, runLabTests, type TestResult } from './runner.js';
+
+export interface LabGrade {
+  lab: string;
+  learner: string;
+  /** Where the graded copy was found, or undefined when the learner has none. */
+  copy?: string;
+  tests: TestResult[];
+  points: number;
+  maxPoints: number;
+  core: { points: number; max: number };
+  bonus: { points: number; max: number };
+  hintsUsed: number;
+  /** Things a grader should look at: edited tests, files outside src/. Graded anyway, on the kit's tests. */
+  integrity: string[];
+  error?: string;
+  durationMs: number;
+}
+
+export interface LearnerGrade {
+  learner: string;
+  labs: LabGrade[];
+  points: number;
+  maxPoints: number;
+}
+
+/** Files a copy may hold besides src/ without comment. */
+const EXPECTED_OUTSIDE_SRC = new Set(['README.md', HINTS_FILE, 'test', 'node_modules', '.DS_Store']);
+
+function walk(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((e) => {
+    const p = join(dir, e);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+const digest = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+/** What a submission changed that it should not have. Pure file comparison; never runs anything. */
+export function integrityFindings(lab: Lab, copyDir: string): string[] {
+  const findings: string[] = [];
+  const testDir = join(copyDir, 'test');
+  if (existsSync(testDir)) {
+    const changed = walk(testDir)
+      .map((f) => relative(testDir, f))
+      .filter((rel) => {
+        const pristine = join(lab.testDir, rel);
+        return !existsSync(pristine) || digest(pristine) !== digest(join(testDir, rel));
+      });
+    if (changed.length)
+      findings.push(`changed test files (ignored: graded with the kit's own tests): ${changed.map((f) => `test/${f}`).join(', ')}`);
+  }
+  const outside = readdirSync(copyDir).filter((e) => e !== 'src' && !EXPECTED_OUTSIDE_SRC.has(e));
+  if (outside.length) findings.push(`files outside src/ (not graded): ${outside.join(', ')}`);
+  return findings;
+}
+
+/** Finds a learner's copy of a lab in their folder: DIR/NN-slug, DIR/slug, or DIR itself when it is a single copy. */
+export function findCopy(lab: Lab, dir: string, single: boolean): string | undefined {
+  for (const cand of [join(dir, lab.id), join(dir, lab.slug)]) if (existsSync(join(cand, 'src', 'app.ts'))) return cand;
+  if (single && existsSync(join(dir, 'src', 'app.ts'))) return dir;
+  return undefined;
+}
+
+export interface GradeOptions {
+  endpoints: Endpoints;
+  /** The lab's tests and points (collectTests), so that a run that dies still scores against the full maximum. */
+  expected: TestResult[];
+  /** Per lab per submission. Default 5 minutes. */
+  timeoutMs?: number;
+}
+
+export async function gradeLab(lab: Lab, learner: string, copyDir: string | undefined, opts: GradeOptions): Promise<LabGrade> {
+  const grade: LabGrade = {
+    lab: lab.slug,
+    learner,
+    copy: copyDir,
+    tests: [],
+    points: 0,
+    maxPoints: 0,
+    core: { points: 0, max: 0 },
+    bonus: { points: 0, max: 0 },
+    hintsUsed: 0,
+    integrity: [],
+    durationMs: 0,
+  };
+  if (!copyDir) {
+    grade.error = `no copy of ${lab.id} in the submission`;
+    grade.tests = opts.expected.map((e) => ({ ...e, status: 'failed' as const, failure: grade.error }));
+    for (const t of grade.tests) (t.tier === 'bonus' ? grade.bonus : grade.core).max += t.points;
+    grade.maxPoints = grade.core.max + grade.bonus.max;
+    return grade;
+  }
+  grade.hintsUsed = readHints(copyDir).revealed;
+  grade.integrity = integrityFindings(lab, copyDir);
+  const run = await runLabTests(
+    lab,
+    { kind: 'dir', dir: copyDir },
+    { endpoints: opts.endpoints, output: 'quiet', timeoutMs: opts.timeoutMs ?? 5 * 60_000 },
+  );
+  // Every expected test gets a verdict: one the run never reported (a crash, a time-out) failed.
+  const byName = new Map(run.tests.map((t) => [t.name, t]));
+  grade.tests = opts.expected.map(
+    (e) => byName.get(e.name) ?? { ...e, status: 'failed' as const, failure: run.error ?? 'this test did not run' },
+  );
+  for (const t of grade.tests)
+    if (t.status === 'skipped')
+      Object.assign(t, { status: 'failed', failure: t.failure ?? run.error ?? 'skipped: a hook failed before it ran' });
+  grade.error = run.error;
+  grade.durationMs = run.durationMs;
+  for (const t of grade.tests) {
+    const bucket = t.tier === 'bonus' ? grade.bonus : grade.core;
+    bucket.max += t.points;
+    if (t.status === 'passed') bucket.points += t.points;
+  }
+  grade.points = grade.core.points + grade.bonus.points;
+  grade.maxPoints = grade.core.max + grade.bonus.max;
+  return grade;
+}
+
+/** Runs tasks with at most `jobs` in flight; results keep the input order. */
+export async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export interface Submission {
+  learner: string;
+  dir: string;
+}
+
+/** Every subfolder of DIR is one learner's submission. */
+export function listSubmissions(dir: string): Submission[] {
+  return readdirSync(dir)
+    .filter((e) => !e.startsWith('.') && statSync(join(dir, e)).isDirectory())
+    .sort()
+    .map((e) => ({ learner: e, dir: join(dir, e) }));
+}
+
+export async function gradeSubmissions(
+  labs: Lab[],
+  submissions: Submission[],
+  opts: Omit<GradeOptions, 'expected'> & { jobs?: number; onGraded?: (g: LabGrade) => void },
+): Promise<LearnerGrade[]> {
+  const single = labs.length === 1;
+  const expected = new Map<string, TestResult[]>();
+  for (const lab of labs) expected.set(lab.id, await collectTests(lab));
+  const work = submissions.flatMap((s) => labs.map((lab) => ({ s, lab })));
+  const graded = await pool(work, opts.jobs ?? defaultJobs(), async ({ s, lab }) => {
+    const g = await gradeLab(lab, s.learner, findCopy(lab, s.dir, single), { ...opts, expected: expected.get(lab.id)! });
+    opts.onGraded?.(g);
+    return g;
+  });
+  return submissions.map((s) => {
+    const mine = graded.filter((g) => g.learner === s.learner);
+    return {
+      learner: s.learner,
+      labs: mine,
+      points: mine.reduce((a, g) => a + g.points, 0),
+      maxPoints: mine.reduce((a, g) => a + g.maxPoints, 0),
+    };
+  });
+}
+
+export function learnerName(dir: string): string {
+  return basename(dir);
+}

@@ -1,0 +1,354 @@
+/**
+ * A streaming replica for labs that declare the "replica" service: a primary and a hot standby on
+ * a Docker network of their own, started through Testcontainers. Labs that declare no replica never
+ * load any of this.
+ *
+ *   primary   the same server every lab gets (user lab, database lab_admin, POSTGRES_ARGS), plus an
+ *             initdb script that creates a REPLICATION role and lets it in through pg_hba.conf.
+ *   replica   the same image and POSTGRES_ARGS. Its initdb script throws the fresh cluster away,
+ *             pg_basebackup's the primary (-X stream -R, with a replication slot) into "$PGDATA",
+ *             and sets recovery_min_apply_delay, so every commit becomes visible on the replica a
+ *             fixed time after the primary committed it: the lag is deterministic, not luck.
+ *
+ * The scripts rely only on what the official postgres image's entrypoint guarantees (and what the
+ * kit's stand-in image re-implements): /docker-entrypoint-initdb.d/*.sh run as the postgres user
+ * against a socket-only temporary server, which the entrypoint then stops with `pg_ctl stop` before
+ * exec'ing `postgres "$@"`. They use "$PGDATA", never a fixed path.
+ *
+ * Tests reach the pair through useLab() (lab.replicaUrl, lab.replicaDb, lab.replicaStats,
+ * lab.replication, lab.faultPoint('replica')); ReplicationProbe and waitForDatabase live here.
+ */
+import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
+import { getContainerRuntimeClient, StartedNetwork } from 'testcontainers';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { PgEndpoint } from './containers.js';
+
+/** How late the replica applies each commit. Tests may rely on it: a read sooner than this after a write cannot see it. */
+export const REPLICA_APPLY_DELAY_MS = 500;
+/** The primary's name on the pair's network. */
+export const PRIMARY_ALIAS = 'lab-primary';
+const REPLICATION_ROLE = 'lab_replication';
+const REPLICATION_PASSWORD = 'lab_replication';
+const SLOT = 'lab_replica';
+const DATA_DIR = '/var/lib/postgresql/data';
+
+export interface ReplicaPairOptions {
+  image: string;
+  /** Server options for both servers (POSTGRES_ARGS). */
+  args: readonly string[];
+  /** Labels for both containers and the network (the harness's owner label). */
+  labels: Record<string, string>;
+  user?: string;
+  password?: string;
+  database?: string;
+  applyDelayMs?: number;
+}
+
+export interface StartedReplicaPair {
+  primary: StartedPostgreSqlContainer;
+  replica: StartedPostgreSqlContainer;
+  network: StartedNetwork;
+  primaryEndpoint: PgEndpoint;
+  replicaEndpoint: PgEndpoint & { primaryAlias: string };
+  /** Wall time from the first container request until the replica accepted connections. */
+  startupMs: number;
+  /** Stops the replica, then the primary, then removes the network. Safe to call twice. */
+  stop(opts?: { timeout?: number }): Promise<void>;
+}
+
+/** Runs on the primary during initdb: a login role allowed to stream WAL, and the replica's slot. */
+export function primaryInitScript(): string {
+  return `#!/bin/sh
+# backend-labs: let the replica connect for streaming replication.
+set -eu
+psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \\
+  -c "CREATE ROLE ${REPLICATION_ROLE} WITH REPLICATION LOGIN PASSWORD '${REPLICATION_PASSWORD}'" \\
+  -c "SELECT pg_create_physical_replication_slot('${SLOT}')"
+printf '\\nhost replication ${REPLICATION_ROLE} all scram-sha-256\\n' >> "$PGDATA/pg_hba.conf"
+`;
+}
+
+/**
+ * Runs on the replica during initdb, against the entrypoint's temporary server: replaces the fresh
+ * cluster with a base backup of the primary and restarts the temporary server as a standby, so that
+ * the entrypoint's own `pg_ctl stop` and final `exec postgres` work unchanged.
+ */
+export function replicaInitScript(args: readonly string[], applyDelayMs: number): string {
+  for (const a of args)
+    if (!/^[A-Za-z0-9_.=,:/-]+$/.test(a)) throw new Error(`server option ${JSON.stringify(a)} cannot be passed through pg_ctl -o safely`);
+  // The temporary standby needs the primary's settings: a standby with a lower max_connections
+  // than its primary refuses hot standby.
+  const serverOptions = ["-c listen_addresses=''", '-p 5432', ...args].join(' ');
+  return `#!/bin/sh
+# backend-labs: turn this fresh cluster into a streaming replica of ${PRIMARY_ALIAS}.
+set -eu
+pg_ctl -D "$PGDATA" -m fast -w stop
+find "$PGDATA" -mindepth 1 -delete
+tries=0
+until PGPASSWORD='${REPLICATION_PASSWORD}' pg_basebackup --host=${PRIMARY_ALIAS} --port=5432 \\
+    --username=${REPLICATION_ROLE} --pgdata="$PGDATA" --wal-method=stream --write-recovery-conf \\
+    --checkpoint=fast --slot=${SLOT}; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge 5 ]; then echo "pg_basebackup from ${PRIMARY_ALIAS} failed $tries times" >&2; exit 1; fi
+  find "$PGDATA" -mindepth 1 -delete
+  sleep 1
+done
+chmod 0700 "$PGDATA"
+printf "\\nrecovery_min_apply_delay = '${applyDelayMs}ms'\\n" >> "$PGDATA/postgresql.auto.conf"
+pg_ctl -D "$PGDATA" -o "${serverOptions.replace(/"/g, '\\"')}" -w -t 120 start
+`;
+}
+
+function startedNetworkFrom(client: Awaited<ReturnType<typeof getContainerRuntimeClient>>, name: string, network: unknown): StartedNetwork {
+  return new StartedNetwork(client, name, network as ConstructorParameters<typeof StartedNetwork>[2]);
+}
+
+/**
+ * Removes networks a harness process created and could not remove because it died (Ryuk may be
+ * disabled). Their containers are gone by now: startServices() sweeps those first.
+ */
+async function sweepOrphanNetworks(labels: Record<string, string>): Promise<void> {
+  try {
+    const client = await getContainerRuntimeClient();
+    const dockerode = client.container.dockerode;
+    for (const key of Object.keys(labels)) {
+      const list = await dockerode.listNetworks({ filters: { label: [key] } });
+      for (const info of list) {
+        const pid = Number(info.Labels?.[key]);
+        if (pid && !pidAlive(pid))
+          await dockerode
+            .getNetwork(info.Id)
+            .remove()
+            .catch(() => undefined);
+      }
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function endpointOf(c: StartedPostgreSqlContainer): PgEndpoint {
+  return { host: c.getHost(), port: c.getPort(), user: c.getUsername(), password: c.getPassword(), database: c.getDatabase() };
+}
+
+/** Starts a primary and a streaming replica of it. On failure, stops whatever it started. */
+export async function startReplicaPair(opts: ReplicaPairOptions): Promise<StartedReplicaPair> {
+  const t0 = performance.now();
+  const user = opts.user ?? 'lab';
+  const password = opts.password ?? 'lab';
+  const database = opts.database ?? 'lab_admin';
+  const applyDelayMs = opts.applyDelayMs ?? REPLICA_APPLY_DELAY_MS;
+  const script = replicaInitScript(opts.args, applyDelayMs);
+
+  await sweepOrphanNetworks(opts.labels);
+  const client = await getContainerRuntimeClient();
+  const name = `backend-labs-replication-${randomBytes(4).toString('hex')}`;
+  const network = startedNetworkFrom(
+    client,
+    name,
+    await client.network.create({
+      Name: name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Labels: { 'org.testcontainers': 'true', ...opts.labels },
+    }),
+  );
+
+  const base = () =>
+    new PostgreSqlContainer(opts.image)
+      .withUsername(user)
+      .withPassword(password)
+      .withDatabase(database)
+      .withCommand(['postgres', ...opts.args])
+      .withLabels(opts.labels)
+      .withTmpFs({ [DATA_DIR]: 'rw' })
+      .withNetwork(network)
+      .withStartupTimeout(120_000);
+
+  let primary: StartedPostgreSqlContainer | undefined;
+  let replica: StartedPostgreSqlContainer | undefined;
+  let stopped = false;
+  const stop = async (o: { timeout?: number } = {}) => {
+    if (stopped) return;
+    stopped = true;
+    const timeout = o.timeout ?? 1_000;
+    await replica?.stop({ timeout }).catch(() => undefined);
+    await primary?.stop({ timeout }).catch(() => undefined);
+    await network.stop().catch(() => undefined);
+  };
+  try {
+    primary = await base()
+      .withNetworkAliases(PRIMARY_ALIAS)
+      .withCopyContentToContainer([
+        { content: primaryInitScript(), target: '/docker-entrypoint-initdb.d/50-replication-role.sh', mode: 0o755 },
+      ])
+      .start();
+    replica = await base()
+      .withCopyContentToContainer([{ content: script, target: '/docker-entrypoint-initdb.d/50-become-replica.sh', mode: 0o755 }])
+      .start();
+    const replicaEndpoint = { ...endpointOf(replica), primaryAlias: PRIMARY_ALIAS };
+    await assertStreaming(replicaEndpoint);
+    return {
+      primary,
+      replica,
+      network,
+      primaryEndpoint: endpointOf(primary),
+      replicaEndpoint,
+      startupMs: Math.round(performance.now() - t0),
+      stop,
+    };
+  } catch (e) {
+    const logs = replica ? '' : await tail(client, name);
+    await stop();
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (logs) err.message += `\n--- replica container output ---\n${logs}`;
+    throw err;
+  }
+}
+
+/** The last lines of whatever replica container is on the network (for a failed start). */
+async function tail(client: Awaited<ReturnType<typeof getContainerRuntimeClient>>, network: string): Promise<string> {
+  try {
+    const list = await client.container.dockerode.listContainers({ all: true, filters: { network: [network] } });
+    const out: string[] = [];
+    for (const info of list) {
+      const buf = await client.container.dockerode.getContainer(info.Id).logs({ stdout: true, stderr: true, tail: 20 });
+      out.push(String(buf));
+    }
+    return out.join('\n').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Fails fast if the standby is up but not streaming from the primary (wrong password, pg_hba, slot…). */
+async function assertStreaming(ep: PgEndpoint): Promise<void> {
+  const c = new pg.Client({ host: ep.host, port: ep.port, user: ep.user, password: ep.password, database: ep.database });
+  await c.connect();
+  try {
+    const end = Date.now() + 20_000;
+    for (;;) {
+      const { rows } = await c.query(`SELECT pg_is_in_recovery() AS standby, (SELECT status FROM pg_stat_wal_receiver) AS receiver`);
+      if (!rows[0].standby) throw new Error('the replica container came up as a primary: its initdb script did not run pg_basebackup');
+      if (rows[0].receiver === 'streaming') return;
+      if (Date.now() > end) throw new Error(`the replica is not streaming from the primary (WAL receiver: ${rows[0].receiver ?? 'none'})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Waits until a database created on the primary exists on the replica (CREATE DATABASE replays with the apply delay). */
+export async function waitForDatabase(replica: PgEndpoint, name: string, timeoutMs = 30_000): Promise<void> {
+  const c = new pg.Client({
+    host: replica.host,
+    port: replica.port,
+    user: replica.user,
+    password: replica.password,
+    database: replica.database,
+    application_name: 'lab-harness',
+  });
+  await c.connect();
+  try {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (rowCount) return;
+      if (Date.now() > end) {
+        const { rows } = await c.query('SELECT status FROM pg_stat_wal_receiver');
+        throw new Error(
+          `database ${name} did not reach the replica within ${timeoutMs / 1000} s ` +
+            `(WAL receiver: ${rows[0]?.status ?? 'not running'}): replication from the primary is broken`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** A WAL position ('16/B374D848') as a number of bytes. */
+export function lsnToBigInt(lsn: string): bigint {
+  const m = /^([0-9A-Fa-f]+)\/([0-9A-Fa-f]+)$/.exec(lsn);
+  if (!m) throw new Error(`not an LSN: ${lsn}`);
+  return (BigInt('0x' + m[1]) << 32n) + BigInt('0x' + m[2]);
+}
+
+const XLOG_BLCKSZ = 8192n;
+const WAL_SEGMENT = 16n * 1024n * 1024n;
+
+/**
+ * Has a replica that replayed up to `replayed` replayed everything before `target`, an insert
+ * position? pg_current_wal_insert_lsn() reports a position just past a page header when the last
+ * record ended exactly on a page boundary, while replay stops at the boundary itself.
+ */
+export function replayedPast(replayed: string, target: string): boolean {
+  const r = lsnToBigInt(replayed);
+  let t = lsnToBigInt(target);
+  if (t % WAL_SEGMENT === 40n) t -= 40n;
+  else if (t % XLOG_BLCKSZ === 24n) t -= 24n;
+  return r >= t;
+}
+
+/** What a test can ask about replication between the test database's primary and its replica. */
+export class ReplicationProbe {
+  constructor(
+    private readonly primary: pg.Pool,
+    private readonly replica: pg.Pool,
+    /** recovery_min_apply_delay of the replica, in ms. */
+    readonly applyDelayMs = REPLICA_APPLY_DELAY_MS,
+  ) {}
+
+  /** The primary's current WAL insert position. */
+  async primaryLsn(): Promise<string> {
+    const { rows } = await this.primary.query('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+    return rows[0].lsn;
+  }
+
+  /** How far the replica has replayed (pg_last_wal_replay_lsn()). */
+  async replayLsn(): Promise<string> {
+    const { rows } = await this.replica.query('SELECT pg_last_wal_replay_lsn()::text AS lsn');
+    if (!rows[0].lsn) throw new Error('the replica reports no replay position: it is not a standby');
+    return rows[0].lsn;
+  }
+
+  /**
+   * Returns once the replica has replayed every transaction the primary committed before this
+   * call. It commits a marker transaction on the primary and waits for its replay, so it costs
+   * about applyDelayMs.
+   */
+  async catchUp({ timeoutMs = 15_000 } = {}): Promise<void> {
+    const c = await this.primary.connect();
+    let target: string;
+    try {
+      await c.query('BEGIN');
+      await c.query('SELECT pg_current_xact_id()');
+      await c.query('COMMIT');
+      target = (await c.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
+    } finally {
+      c.release();
+    }
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const replayed = await this.replayLsn();
+      if (replayedPast(replayed, target)) return;
+      if (Date.now() > end)
+        throw new Error(
+          `the replica had replayed only up to ${replayed} after ${timeoutMs / 1000} s, waiting for ${target}: replication is stuck`,
+        );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
