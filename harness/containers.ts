@@ -68,11 +68,38 @@ function installCleanupHandlers(): void {
   });
 }
 
-/** Stops every container this process started. Safe to call twice. */
+const pending = new Set<Promise<unknown>>();
+
+/** Tracks a container start, so that a Ctrl-C during start-up still cleans it up. */
+function tracked<T>(start: Promise<T>): Promise<T> {
+  pending.add(start);
+  return start.finally(() => pending.delete(start));
+}
+
+/**
+ * Stops every container this process started, including ones still starting: it removes by the
+ * owner label, which every container carries from the moment it is created. Safe to call twice.
+ */
 export async function stopAll(): Promise<void> {
   const all = [...running];
   running.clear();
   await Promise.allSettled(all.map((c) => c.stop({ timeout: 1_000 })));
+  await removeOwned();
+  if (pending.size) {
+    await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 15_000))]);
+    await removeOwned();
+  }
+}
+
+/** Force-removes every container labelled as this process's. */
+async function removeOwned(): Promise<void> {
+  try {
+    const client = await getContainerRuntimeClient();
+    const list = await client.container.dockerode.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${process.pid}`] } });
+    await Promise.allSettled(list.map((info) => client.container.dockerode.getContainer(info.Id).remove({ force: true })));
+  } catch {
+    /* no Docker: nothing of ours can be running */
+  }
 }
 
 export async function dockerAvailable(): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
@@ -120,15 +147,17 @@ const labels = () => ({ [OWNER_LABEL]: String(process.pid) });
 
 export async function startPostgres(): Promise<StartedPostgreSqlContainer> {
   try {
-    const c = await new PostgreSqlContainer(IMAGES.postgres)
-      .withUsername('lab')
-      .withPassword('lab')
-      .withDatabase('lab_admin')
-      .withCommand(['postgres', ...POSTGRES_ARGS])
-      .withLabels(labels())
-      .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
-      .withStartupTimeout(60_000)
-      .start();
+    const c = await tracked(
+      new PostgreSqlContainer(IMAGES.postgres)
+        .withUsername('lab')
+        .withPassword('lab')
+        .withDatabase('lab_admin')
+        .withCommand(['postgres', ...POSTGRES_ARGS])
+        .withLabels(labels())
+        .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
+        .withStartupTimeout(60_000)
+        .start(),
+    );
     running.add(c);
     return c;
   } catch (e) {
@@ -138,11 +167,13 @@ export async function startPostgres(): Promise<StartedPostgreSqlContainer> {
 
 export async function startRedis(): Promise<StartedRedisContainer> {
   try {
-    const c = await new RedisContainer(IMAGES.redis)
-      .withCommand(['redis-server', '--databases', String(REDIS_DATABASES), '--save', '', '--appendonly', 'no'])
-      .withLabels(labels())
-      .withStartupTimeout(60_000)
-      .start();
+    const c = await tracked(
+      new RedisContainer(IMAGES.redis)
+        .withCommand(['redis-server', '--databases', String(REDIS_DATABASES), '--save', '', '--appendonly', 'no'])
+        .withLabels(labels())
+        .withStartupTimeout(60_000)
+        .start(),
+    );
     running.add(c);
     return c;
   } catch (e) {
@@ -153,7 +184,7 @@ export async function startRedis(): Promise<StartedRedisContainer> {
 /** A primary and a streaming replica of it, on their own network (see replica.ts). */
 export async function startReplication(): Promise<StartedReplicaPair> {
   try {
-    const pair = await startReplicaPair({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels() });
+    const pair = await tracked(startReplicaPair({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels() }));
     running.add(pair);
     return pair;
   } catch (e) {

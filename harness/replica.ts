@@ -1,7 +1,7 @@
 /**
  * A streaming replica for labs that declare the "replica" service: a primary and a hot standby on
- * a Docker network of their own, started through Testcontainers. Labs that declare no replica never
- * load any of this.
+ * a Docker network of their own, started through Testcontainers. Labs that declare no replica start
+ * none of this.
  *
  *   primary   the same server every lab gets (user lab, database lab_admin, POSTGRES_ARGS), plus an
  *             initdb script that creates a REPLICATION role and lets it in through pg_hba.conf.

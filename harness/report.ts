@@ -25,7 +25,13 @@ export function summary(run: RunResult, p: Painter): string {
         .split('\n')
         .filter((l) => l.trim() && !/^\s*(- Expected|\+ Received)/.test(l))
         .slice(0, 5);
-      for (const l of first) lines.push(p.dim(`      ${l.replace(/^(AssertionError|Error): /, '')}`));
+      // Vitest appends its own ": expected … to …" to our messages; the message already says it.
+      for (const l of first)
+        lines.push(
+          p.dim(
+            `      ${l.replace(/^(AssertionError|Error): /, '').replace(/(.{20,}): expected .* to (deeply )?(equal|be|satisfy) .*$/, '$1')}`,
+          ),
+        );
     }
   }
   const verdict = run.tests.length > 0 && passed.length === run.tests.length && !run.error ? p.green('PASS') : p.red('FAIL');

@@ -1,9 +1,9 @@
 /**
- * Watch mode: one Vitest process in watch mode, fed warm containers by the caller. Saving any file
- * in the tree under test reruns the lab's tests (vitest.config.ts declares the tree as a rerun
- * trigger); after every run the JSON report is read back and handed to onResult.
+ * Watch mode: one long-lived Vitest process (watch-host.ts), fed warm containers by the caller.
+ * Saving any file in the tree under test reruns the lab's tests; after every run the JSON report is
+ * read back and handed to onResult.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Endpoints } from './containers.js';
@@ -37,32 +37,34 @@ export function watchLab(lab: Lab, tree: StagedTree, opts: WatchOptions): WatchH
   mkdirSync(join(STATE_DIR, 'runs'), { recursive: true });
   const jsonFile = join(STATE_DIR, 'runs', `${lab.id}-watch-${process.pid}.json`);
   rmSync(jsonFile, { force: true });
-  const { args, env } = vitestInvocation(lab, tree, { endpoints: opts.endpoints }, jsonFile);
-  args[args.indexOf('run')] = 'watch';
+  const { env } = vitestInvocation(lab, tree, { endpoints: opts.endpoints }, jsonFile);
   const quiet = opts.output === 'quiet';
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: quiet ? ['pipe', 'ignore', 'ignore'] : 'inherit' });
+  const child = fork(join(ROOT, 'harness', 'watch-host.ts'), [], {
+    cwd: ROOT,
+    env: { ...env, LAB_WATCH_JSON: jsonFile, ...(quiet ? { LAB_WATCH_QUIET: '1' } : {}) },
+    execArgv: ['--import', 'tsx'],
+    stdio: quiet ? ['ignore', 'ignore', 'ignore', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let savedAt = Date.now();
+  let debounce: NodeJS.Timeout | undefined;
+  const saved = () => {
+    savedAt = Date.now();
+    if (opts.origin) cpSync(opts.origin, tree.src, { recursive: true });
+    clearTimeout(debounce);
+    debounce = setTimeout(() => child.connected && child.send({ type: 'rerun' }), 30);
+  };
   let seen = 0;
   // The JSON reporter rewrites its file at the end of every run.
   const poll = setInterval(() => {
     const m = mtime(jsonFile);
     if (m <= seen) return;
     seen = m;
-    try {
-      opts.onResult(parseReport(lab, tree.label, readFileSync(jsonFile, 'utf8'), Date.now() - savedAt));
-    } catch {
+    const r = parseReport(lab, tree.label, readFileSync(jsonFile, 'utf8'), Date.now() - savedAt);
+    if (r.tests.length === 0 && !r.error)
       seen = 0; // half-written: read it again on the next tick
-    }
+    else opts.onResult(r);
   }, 25);
-  const watchers: FSWatcher[] = [];
-  if (opts.origin)
-    watchers.push(
-      fsWatch(opts.origin, { recursive: true }, () => {
-        savedAt = Date.now();
-        cpSync(opts.origin!, tree.src, { recursive: true });
-      }),
-    );
-  else watchers.push(fsWatch(tree.src, { recursive: true }, () => (savedAt = Date.now())));
+  const watchers: FSWatcher[] = [fsWatch(opts.origin ?? tree.src, { recursive: true }, saved)];
   return {
     child,
     stop: async () => {

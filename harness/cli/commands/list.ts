@@ -26,7 +26,9 @@ export const list: Command = {
         s.kind === 'passing'
           ? c.green(`passing  ${s.entry.points}/${s.entry.maxPoints} pts`)
           : s.kind === 'failing'
-            ? c.yellow(`failing  ${s.entry.total - s.entry.passed} of ${s.entry.total} tests, ${s.entry.points}/${s.entry.maxPoints} pts`)
+            ? c.yellow(
+                `failing  ${s.entry.total - s.entry.passed} of ${s.entry.total} tests failing, ${s.entry.points}/${s.entry.maxPoints} pts`,
+              )
             : s.kind === 'edited'
               ? c.red('progress file edited by hand: run `lab test` to recompute')
               : s.kind === 'started'
