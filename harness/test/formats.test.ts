@@ -1,0 +1,70 @@
+/** Golden tests of the grade reports: the saved files in golden/ are the expected output. */
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { classCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../formats.js';
+import type { LearnerGrade } from '../grade.js';
+
+const grade: LearnerGrade = {
+  learner: 'ada',
+  points: 5,
+  maxPoints: 12,
+  labs: [
+    {
+      lab: 'deadlocks',
+      learner: 'ada',
+      copy: '/class/ada/01-deadlocks',
+      points: 5,
+      maxPoints: 12,
+      core: { points: 5, max: 10 },
+      bonus: { points: 0, max: 2 },
+      hintsUsed: 2,
+      integrity: ['files outside src/ (not graded): notes.txt'],
+      durationMs: 21_500,
+      tests: [
+        { name: 'when one transfer is made then both balances move', status: 'passed', points: 1, tier: 'core', durationMs: 40 },
+        { name: 'when 60 opposing transfers run at once then all succeed', status: 'passed', points: 4, tier: 'core', durationMs: 6_100 },
+        {
+          name: 'when 40 withdrawals race then no update is lost',
+          status: 'failed',
+          points: 5,
+          tier: 'core',
+          durationMs: 300,
+          failure:
+            'AssertionError: lost update: 31 withdrawals of 300 succeeded from an account holding 6000 (exactly 20 can) <&> "quoted"',
+        },
+        {
+          name: 'bonus: zero deadlocks',
+          status: 'failed',
+          points: 2,
+          tier: 'bonus',
+          durationMs: 6_000,
+          failure: 'Error: 4 deadlocks (40P01)',
+        },
+      ],
+    },
+  ],
+};
+const golden = (f: string) => join(import.meta.dirname, 'golden', f);
+
+describe('grade reports', () => {
+  test('when written as JSON then there is one result per test with points and messages', async () => {
+    await expect(toJson(grade)).toMatchFileSnapshot(golden('grade.json'));
+  });
+  test('when written as JUnit XML then failures carry escaped messages and points are properties', async () => {
+    await expect(toJUnit(grade)).toMatchFileSnapshot(golden('grade.junit.xml'));
+  });
+  test('when written as Markdown then the summary shows core, bonus, hints and notes', async () => {
+    await expect(toMarkdown(grade)).toMatchFileSnapshot(golden('grade.md'));
+  });
+  test('when written for GitHub Classroom then scores add up to the points', async () => {
+    const c = JSON.parse(toClassroom(grade));
+    expect(c).toMatchObject({ version: 1, status: 'fail', max_score: 12 });
+    expect(c.tests.map((t: { score: number }) => t.score)).toEqual([1, 4, 0, 0]);
+    await expect(toClassroom(grade)).toMatchFileSnapshot(golden('grade.classroom.json'));
+  });
+  test('when a class is written as CSV then each learner is one row and flags are quoted', async () => {
+    await expect(classCsv([grade, { learner: 'bob', points: 0, maxPoints: 0, labs: [] }], ['deadlocks'])).toMatchFileSnapshot(
+      golden('class.csv'),
+    );
+  });
+});
