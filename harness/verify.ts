@@ -20,11 +20,15 @@ export const VariantJson = z
     description: z.string().min(10),
     /** What the variant's files are laid over: the starter (default) or the reference solution. */
     base: z.enum(['starter', 'solution']).default('starter'),
-    /** Tests this variant must fail. For an alternative, every other test must pass. */
-    mustFail: z.array(z.string()),
+    /** A decoy: the tests it must fail, every run (list only failures that are certain). */
+    mustFail: z.array(z.string()).default([]),
+    /** An alternative: tests it may miss (e.g. a bonus for a different trade-off). Every other test must pass. */
+    mayFail: z.array(z.string()).default([]),
   })
   .strict()
-  .refine((v) => v.kind === 'alternative' || v.mustFail.length > 0, 'a decoy must name at least one test it fails');
+  .refine((v) => v.kind === 'alternative' || v.mustFail.length > 0, 'a decoy must name at least one test it fails')
+  .refine((v) => v.kind === 'decoy' || v.mustFail.length === 0, 'an alternative fails nothing for sure: list what it may miss in mayFail')
+  .refine((v) => v.kind === 'alternative' || v.mayFail.length === 0, 'mayFail is for alternatives');
 export type VariantJson = z.infer<typeof VariantJson>;
 
 export function readVariant(lab: Lab, name: string): VariantJson {
@@ -43,20 +47,27 @@ export interface Check {
 }
 
 /** Compares a run with what was expected of it. Pure, unit-tested. */
-export function judge(run: RunResult, expect: { mustFail: string[]; mustPass: string[] | 'rest'; exact: boolean }): string[] {
+export function judge(
+  run: RunResult,
+  expect: { mustFail: string[]; mustPass: string[] | 'rest'; exact: boolean; mayFail?: string[] },
+): string[] {
   const problems: string[] = [];
   if (run.error) problems.push(`the run failed outside the tests: ${run.error.split('\n')[0]}`);
   if (run.tests.length === 0) return problems.length ? problems : ['no test ran'];
   const byName = new Map(run.tests.map((t) => [t.name, t]));
   if (byName.size !== run.tests.length) problems.push('two tests share a name: names identify tests in lab.json');
   for (const t of run.tests) if (!(t.points > 0)) problems.push(`"${t.name}" declares no points`);
-  const named = new Set([...expect.mustFail, ...(expect.mustPass === 'rest' ? [] : expect.mustPass)]);
+  const mayFail = expect.mayFail ?? [];
+  const named = new Set([...expect.mustFail, ...mayFail, ...(expect.mustPass === 'rest' ? [] : expect.mustPass)]);
   for (const n of named) if (!byName.has(n)) problems.push(`"${n}" is declared but no such test ran`);
   for (const n of expect.mustFail) {
     const t = byName.get(n);
     if (t && t.status !== 'failed') problems.push(`should fail but ${t.status}: "${n}"`);
   }
-  const mustPass = expect.mustPass === 'rest' ? run.tests.map((t) => t.name).filter((n) => !expect.mustFail.includes(n)) : expect.mustPass;
+  const mustPass =
+    expect.mustPass === 'rest'
+      ? run.tests.map((t) => t.name).filter((n) => !expect.mustFail.includes(n) && !mayFail.includes(n))
+      : expect.mustPass;
   for (const n of mustPass) {
     const t = byName.get(n);
     if (t && t.status !== 'passed')
@@ -91,7 +102,12 @@ export async function verifyLab(lab: Lab, opts: VerifyOptions): Promise<Check[]>
   if (opts.variants) {
     for (const name of variantsOf(lab)) {
       const v = readVariant(lab, name);
-      await run({ kind: 'variant', name }, 1, { mustFail: v.mustFail, mustPass: v.kind === 'alternative' ? 'rest' : [], exact: false });
+      await run({ kind: 'variant', name }, 1, {
+        mustFail: v.mustFail,
+        mayFail: v.mayFail,
+        mustPass: v.kind === 'alternative' ? 'rest' : [],
+        exact: false,
+      });
     }
   }
   return checks;

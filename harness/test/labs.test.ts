@@ -81,3 +81,22 @@ describe('judge (lab verify)', () => {
     expect(judge(run([]), { mustFail: [], mustPass: 'rest', exact: false })).toEqual(['no test ran']);
   });
 });
+
+describe('variant.json', () => {
+  test('when an alternative may miss a bonus then only that test may fail', () => {
+    const run2 = run([
+      ['a', 'passed'],
+      ['bonus', 'failed'],
+    ]);
+    expect(judge(run2, { mustFail: [], mayFail: ['bonus'], mustPass: 'rest', exact: false })).toEqual([]);
+    expect(
+      judge(
+        run([
+          ['a', 'failed'],
+          ['bonus', 'passed'],
+        ]),
+        { mustFail: [], mayFail: ['bonus'], mustPass: 'rest', exact: false },
+      ),
+    ).toEqual(['should pass but failed: "a"']);
+  });
+});
