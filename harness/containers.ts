@@ -9,7 +9,7 @@
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
-import { IMAGES, POSTGRES_ARGS, REDIS_DATABASES } from './images.js';
+import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, REDIS_DATABASES } from './images.js';
 import type { ServiceName } from './lab-schema.js';
 import { startReplicaPair, type StartedReplicaPair } from './replica.js';
 
@@ -155,6 +155,7 @@ export async function startPostgres(): Promise<StartedPostgreSqlContainer> {
         .withCommand(['postgres', ...POSTGRES_ARGS])
         .withLabels(labels())
         .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
+        .withSharedMemorySize(POSTGRES_SHM_BYTES)
         .withStartupTimeout(60_000)
         .start(),
     );

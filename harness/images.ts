@@ -10,21 +10,23 @@ export const IMAGES = {
 
 /** Server options every lab's Postgres runs with. Speed over durability: these are throwaway servers. */
 export const POSTGRES_ARGS = [
-  '-c',
   'shared_preload_libraries=pg_stat_statements',
-  '-c',
   'pg_stat_statements.track=all',
-  '-c',
   'max_connections=400',
-  '-c',
   'fsync=off',
-  '-c',
   'synchronous_commit=off',
-  '-c',
   'full_page_writes=off',
-  '-c',
   'deadlock_timeout=200ms',
-];
+  // Parallel query needs dynamic shared memory; many small concurrent queries gain nothing from it.
+  'max_parallel_workers_per_gather=0',
+].flatMap((setting) => ['-c', setting]);
+
+/**
+ * /dev/shm for Postgres containers. Docker's default of 64 MB can run out under many concurrent
+ * sessions; a backend that hits the limit dies with SIGBUS, which restarts the whole server
+ * ("the database system is in recovery mode").
+ */
+export const POSTGRES_SHM_BYTES = 512 * 1024 * 1024;
 
 /** Enough logical databases that every test file gets its own. */
 export const REDIS_DATABASES = 4096;
