@@ -83,13 +83,10 @@ export class FaultPoint {
       from.on('data', (chunk) => {
         if (this.state.blackhole) return;
         const ms = this.state.latencyMs;
-        if (ms > 0) {
-          from.pause();
-          setTimeout(() => {
-            if (!to.destroyed) to.write(chunk);
-            from.resume();
-          }, ms);
-        } else if (!to.destroyed) to.write(chunk);
+        // Each chunk is delayed on its own (timers with one delay fire in order), so latency adds
+        // to every chunk without throttling the stream, as Toxiproxy's latency toxic does.
+        if (ms > 0) setTimeout(() => to.destroyed || to.write(chunk), ms);
+        else if (!to.destroyed) to.write(chunk);
       });
     };
     pipe(client, upstream);

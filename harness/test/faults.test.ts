@@ -91,3 +91,26 @@ describe('FaultPoint', () => {
     await fp.close();
   });
 });
+
+describe('FaultPoint latency', () => {
+  test('when many chunks flow under latency then each is delayed once, in order, without throttling the stream', async () => {
+    const fp = await FaultPoint.open('127.0.0.1', echoPort);
+    await fp.latency(100);
+    const s = net.connect(fp.port, '127.0.0.1');
+    await new Promise((r) => s.on('connect', r));
+    let got = '';
+    s.on('data', (d) => (got += d.toString()));
+    const t0 = Date.now();
+    for (let i = 0; i < 20; i++) {
+      s.write(`${String(i).padStart(2, '0')};`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const want = Array.from({ length: 20 }, (_, i) => `${String(i).padStart(2, '0')};`).join('');
+    while (got.length < want.length && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toBe(want);
+    // 20 chunks, 200 ms each way: paced one by one that would take over 4 s.
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    s.destroy();
+    await fp.close();
+  });
+});
