@@ -185,11 +185,15 @@ export async function startRedis(): Promise<StartedRedisContainer> {
 /** A primary and a streaming replica of it, on their own network (see replica.ts). */
 export async function startReplication(): Promise<StartedReplicaPair> {
   try {
-    const pair = await tracked(startReplicaPair({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels() }));
+    const pair = await tracked(
+      startReplicaPair({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels(), shmBytes: POSTGRES_SHM_BYTES }),
+    );
     running.add(pair);
     return pair;
   } catch (e) {
-    throw classify(e, IMAGES.postgres);
+    // Judge by the first line only: the rest is the servers' own output, which may say anything.
+    const c = classify(new Error(String((e as Error)?.message ?? e).split('\n')[0]), IMAGES.postgres);
+    throw c instanceof EnvironmentError ? c : e;
   }
 }
 

@@ -24,6 +24,9 @@ export default async function setup(project: TestProject) {
   let stop: (() => Promise<void>) | undefined;
   if (process.env.LAB_SERVICES) {
     endpoints = JSON.parse(process.env.LAB_SERVICES) as Endpoints;
+    // Servers shared by several labs: a lab sees only those it declares.
+    if (!lab.services.includes('replica')) delete endpoints.replica;
+    if (!lab.services.includes('redis')) delete endpoints.redis;
   } else {
     const started = await startServices(lab.services);
     endpoints = started.endpoints;

@@ -4,11 +4,13 @@
  * none of this.
  *
  *   primary   the same server every lab gets (user lab, database lab_admin, POSTGRES_ARGS), plus an
- *             initdb script that creates a REPLICATION role and lets it in through pg_hba.conf.
- *   replica   the same image and POSTGRES_ARGS. Its initdb script throws the fresh cluster away,
- *             pg_basebackup's the primary (-X stream -R, with a replication slot) into "$PGDATA",
- *             and sets recovery_min_apply_delay, so every commit becomes visible on the replica a
- *             fixed time after the primary committed it: the lag is deterministic, not luck.
+ *             initdb script that creates a REPLICATION role and its slot, and lets the role in
+ *             through pg_hba.conf.
+ *   replica   the same image and POSTGRES_ARGS, started at the same time. Its initdb script throws
+ *             the fresh cluster away, pg_basebackup's the primary (-X stream -R, with a replication
+ *             slot) into "$PGDATA" as soon as the primary accepts connections, and sets
+ *             recovery_min_apply_delay, so every commit becomes visible on the replica a fixed time
+ *             after the primary committed it: the lag is deterministic, not luck.
  *
  * The scripts rely only on what the official postgres image's entrypoint guarantees (and what the
  * kit's stand-in image re-implements): /docker-entrypoint-initdb.d/*.sh run as the postgres user
@@ -21,6 +23,7 @@
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { getContainerRuntimeClient, StartedNetwork } from 'testcontainers';
 import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import pg from 'pg';
 import type { PgEndpoint } from './containers.js';
 
@@ -39,6 +42,8 @@ export interface ReplicaPairOptions {
   args: readonly string[];
   /** Labels for both containers and the network (the harness's owner label). */
   labels: Record<string, string>;
+  /** /dev/shm size for both servers (POSTGRES_SHM_BYTES). */
+  shmBytes?: number;
   user?: string;
   password?: string;
   database?: string;
@@ -51,8 +56,10 @@ export interface StartedReplicaPair {
   network: StartedNetwork;
   primaryEndpoint: PgEndpoint;
   replicaEndpoint: PgEndpoint & { primaryAlias: string };
-  /** Wall time from the first container request until the replica accepted connections. */
+  /** Wall time from the first container request until the replica was streaming. */
   startupMs: number;
+  /** When each server was ready, in ms from the same start (they start together). */
+  timings: { primaryMs: number; replicaMs: number };
   /** Stops the replica, then the primary, then removes the network. Safe to call twice. */
   stop(opts?: { timeout?: number }): Promise<void>;
 }
@@ -84,14 +91,15 @@ export function replicaInitScript(args: readonly string[], applyDelayMs: number)
 # backend-labs: turn this fresh cluster into a streaming replica of ${PRIMARY_ALIAS}.
 set -eu
 pg_ctl -D "$PGDATA" -m fast -w stop
-find "$PGDATA" -mindepth 1 -delete
+rm -rf -- "$PGDATA"/*
 tries=0
 until PGPASSWORD='${REPLICATION_PASSWORD}' pg_basebackup --host=${PRIMARY_ALIAS} --port=5432 \\
     --username=${REPLICATION_ROLE} --pgdata="$PGDATA" --wal-method=stream --write-recovery-conf \\
     --checkpoint=fast --slot=${SLOT}; do
   tries=$((tries + 1))
-  if [ "$tries" -ge 5 ]; then echo "pg_basebackup from ${PRIMARY_ALIAS} failed $tries times" >&2; exit 1; fi
-  find "$PGDATA" -mindepth 1 -delete
+  # The primary starts alongside: until it listens, pg_basebackup is refused.
+  if [ "$tries" -ge 120 ]; then echo "pg_basebackup from ${PRIMARY_ALIAS} failed $tries times" >&2; exit 1; fi
+  rm -rf -- "$PGDATA"/*
   sleep 1
 done
 chmod 0700 "$PGDATA"
@@ -164,14 +172,28 @@ export async function startReplicaPair(opts: ReplicaPairOptions): Promise<Starte
     }),
   );
 
-  const base = () =>
+  // What each server printed, for the error message if the pair does not come up: Testcontainers
+  // removes a container that failed to become ready, and its logs with it.
+  const output: Record<string, string[]> = { primary: [], replica: [] };
+  const keep = (which: 'primary' | 'replica') => (stream: Readable) => {
+    let partial = '';
+    stream.on('data', (chunk: Buffer | string) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      output[which]!.push(...lines);
+      output[which]!.splice(0, Math.max(0, output[which]!.length - 25));
+    });
+  };
+  const base = (which: 'primary' | 'replica') =>
     new PostgreSqlContainer(opts.image)
+      .withLogConsumer(keep(which))
       .withUsername(user)
       .withPassword(password)
       .withDatabase(database)
       .withCommand(['postgres', ...opts.args])
       .withLabels(opts.labels)
       .withTmpFs({ [DATA_DIR]: 'rw' })
+      .withSharedMemorySize(opts.shmBytes ?? 64 * 1024 * 1024)
       .withNetwork(network)
       .withStartupTimeout(120_000);
 
@@ -186,16 +208,32 @@ export async function startReplicaPair(opts: ReplicaPairOptions): Promise<Starte
     await primary?.stop({ timeout }).catch(() => undefined);
     await network.stop().catch(() => undefined);
   };
+  const ms = () => Math.round(performance.now() - t0);
+  const timings = { primaryMs: 0, replicaMs: 0 };
   try {
-    primary = await base()
-      .withNetworkAliases(PRIMARY_ALIAS)
-      .withCopyContentToContainer([
-        { content: primaryInitScript(), target: '/docker-entrypoint-initdb.d/50-replication-role.sh', mode: 0o755 },
-      ])
-      .start();
-    replica = await base()
-      .withCopyContentToContainer([{ content: script, target: '/docker-entrypoint-initdb.d/50-become-replica.sh', mode: 0o755 }])
-      .start();
+    // Both at once: the replica's own initdb overlaps the primary's start-up, and its script
+    // retries pg_basebackup until the primary accepts connections.
+    const starting = [
+      base('primary')
+        .withNetworkAliases(PRIMARY_ALIAS)
+        .withCopyContentToContainer([
+          { content: primaryInitScript(), target: '/docker-entrypoint-initdb.d/50-replication-role.sh', mode: 0o755 },
+        ])
+        .start()
+        .then((c) => ((timings.primaryMs = ms()), c)),
+      base('replica')
+        .withCopyContentToContainer([{ content: script, target: '/docker-entrypoint-initdb.d/50-become-replica.sh', mode: 0o755 }])
+        .start()
+        .then((c) => ((timings.replicaMs = ms()), c)),
+    ] as const;
+    // Without a primary the replica would retry for minutes: remove it, so its start fails now.
+    starting[0].catch(() => removeContainersOn(client, name));
+    const [p, r] = await Promise.allSettled(starting);
+    if (p.status === 'fulfilled') primary = p.value;
+    if (r.status === 'fulfilled') replica = r.value;
+    if (p.status === 'rejected') throw p.reason;
+    if (r.status === 'rejected') throw r.reason;
+    if (!primary || !replica) throw new Error('unreachable');
     const replicaEndpoint = { ...endpointOf(replica), primaryAlias: PRIMARY_ALIAS };
     await assertStreaming(replicaEndpoint);
     return {
@@ -205,29 +243,24 @@ export async function startReplicaPair(opts: ReplicaPairOptions): Promise<Starte
       primaryEndpoint: endpointOf(primary),
       replicaEndpoint,
       startupMs: Math.round(performance.now() - t0),
+      timings,
       stop,
     };
   } catch (e) {
-    const logs = replica ? '' : await tail(client, name);
     await stop();
     const err = e instanceof Error ? e : new Error(String(e));
-    if (logs) err.message += `\n--- replica container output ---\n${logs}`;
+    for (const which of ['primary', 'replica'] as const)
+      if (output[which]!.length) err.message += `\n--- ${which} container output (last lines) ---\n${output[which]!.join('\n')}`;
     throw err;
   }
 }
 
-/** The last lines of whatever replica container is on the network (for a failed start). */
-async function tail(client: Awaited<ReturnType<typeof getContainerRuntimeClient>>, network: string): Promise<string> {
+async function removeContainersOn(client: Awaited<ReturnType<typeof getContainerRuntimeClient>>, network: string): Promise<void> {
   try {
     const list = await client.container.dockerode.listContainers({ all: true, filters: { network: [network] } });
-    const out: string[] = [];
-    for (const info of list) {
-      const buf = await client.container.dockerode.getContainer(info.Id).logs({ stdout: true, stderr: true, tail: 20 });
-      out.push(String(buf));
-    }
-    return out.join('\n').trim();
+    await Promise.allSettled(list.map((info) => client.container.dockerode.getContainer(info.Id).remove({ force: true })));
   } catch {
-    return '';
+    /* best effort */
   }
 }
 
