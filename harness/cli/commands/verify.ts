@@ -41,13 +41,9 @@ export const verify: Command = {
     );
     const bad = checks.filter((ch) => !ch.ok);
     out();
-    out(
-      bad.length === 0
-        ? c.green(
-            `verify: ${checks.length} passed, 0 failed (${labs.length} lab${labs.length === 1 ? '' : 's'}, ${((Date.now() - t0) / 1000).toFixed(0)} s)`,
-          )
-        : c.red(`verify: ${checks.length - bad.length} passed, ${bad.length} failed`),
-    );
+    out(c.dim(`${labs.length} lab${labs.length === 1 ? '' : 's'}, ${checks.length} checks, ${((Date.now() - t0) / 1000).toFixed(0)} s`));
+    // The last line is the plain "verify: N passed, N failed" that CI reads as the run's count.
+    out(`verify: ${checks.length - bad.length} passed, ${bad.length} failed`);
     return bad.length === 0 ? 0 : 1;
   },
 };
