@@ -9,11 +9,10 @@
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
+import { OWNER_LABEL, pidAlive } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, REDIS_DATABASES } from './images.js';
 import type { ServiceName } from './lab-schema.js';
 import { startReplicaPair, type StartedReplicaPair } from './replica.js';
-
-export const OWNER_LABEL = 'dev.backend-labs.owner';
 
 export interface PgEndpoint {
   host: string;
@@ -275,13 +274,4 @@ export async function sweepOrphans(): Promise<number> {
     /* best effort */
   }
   return removed;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -26,6 +26,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import pg from 'pg';
 import type { PgEndpoint } from './containers.js';
+import { pidAlive } from './owner.js';
 
 /** How late the replica applies each commit. Tests may rely on it: a read sooner than this after a write cannot see it. */
 export const REPLICA_APPLY_DELAY_MS = 500;
@@ -133,15 +134,6 @@ async function sweepOrphanNetworks(labels: Record<string, string>): Promise<void
     }
   } catch {
     /* best effort */
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
