@@ -9,28 +9,14 @@
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
+import { pgUrl, redisUrl, type Endpoints, type PgEndpoint, type RedisEndpoint } from './endpoints.js';
 import { OWNER_LABEL, pidAlive } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, REDIS_DATABASES } from './images.js';
 import type { ServiceName } from './lab-schema.js';
 import { startReplicaPair, type StartedReplicaPair } from './replica.js';
 
-export interface PgEndpoint {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-}
-export interface RedisEndpoint {
-  host: string;
-  port: number;
-}
-/** Serializable description of the running servers, passed to test workers in LAB_SERVICES. */
-export interface Endpoints {
-  postgres?: PgEndpoint;
-  redis?: RedisEndpoint;
-  replica?: PgEndpoint & { primaryAlias?: string };
-}
+export type { PgEndpoint, RedisEndpoint, Endpoints } from './endpoints.js';
+export { pgUrl, redisUrl };
 
 /** A problem the user can fix, reported as one line without a stack trace. */
 export class EnvironmentError extends Error {
@@ -38,13 +24,6 @@ export class EnvironmentError extends Error {
     super(message);
     this.name = 'EnvironmentError';
   }
-}
-
-export function pgUrl(e: PgEndpoint, database = e.database): string {
-  return `postgres://${encodeURIComponent(e.user)}:${encodeURIComponent(e.password)}@${e.host}:${e.port}/${database}`;
-}
-export function redisUrl(e: RedisEndpoint, db = 0): string {
-  return `redis://${e.host}:${e.port}/${db}`;
 }
 
 interface Stoppable {

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { pgUrl, redisUrl, type PgEndpoint, type RedisEndpoint } from './containers.js';
+import { pgUrl, redisUrl, type PgEndpoint, type RedisEndpoint } from './endpoints.js';
 import { REDIS_DATABASES } from './images.js';
 
 const ADMIN_LOCK = 7_340_001;

@@ -2,6 +2,7 @@
  * The one mechanism that runs a lab's pristine tests against a tree: it spawns Vitest with the
  * kit's own config (harness/vitest.config.ts) and reads back one result per test.
  */
+import { trace } from './trace.js';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,6 +88,7 @@ export async function runLabTests(lab: Lab, spec: TreeSpec | StagedTree, opts: R
   const { args, env } = vitestInvocation(lab, tree, opts, jsonFile);
   const t0 = Date.now();
   const quiet = opts.output === 'quiet';
+  trace('vitest-spawn');
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env,

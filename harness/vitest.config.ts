@@ -16,6 +16,7 @@ export default defineConfig({
   test: {
     include: lab ? [join(relative(ROOT, lab.testDir), '**/*.test.ts')] : [],
     globalSetup: [join(ROOT, 'harness', 'global-setup.ts')],
+    setupFiles: process.env.LAB_TRACE ? [join(ROOT, 'harness', 'trace-setup.ts')] : [],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

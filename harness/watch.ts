@@ -11,6 +11,7 @@ import type { Lab } from './lab-schema.js';
 import { ROOT, STATE_DIR } from './paths.js';
 import { parseReport, vitestInvocation, type RunResult } from './runner.js';
 import type { StagedTree } from './trees.js';
+import { trace } from './trace.js';
 
 export interface WatchHandle {
   child: ChildProcess;
@@ -49,6 +50,7 @@ export function watchLab(lab: Lab, tree: StagedTree, opts: WatchOptions): WatchH
   let debounce: NodeJS.Timeout | undefined;
   const saved = () => {
     savedAt = Date.now();
+    trace('save');
     if (opts.origin) cpSync(opts.origin, tree.src, { recursive: true });
     clearTimeout(debounce);
     debounce = setTimeout(() => child.connected && child.send({ type: 'rerun' }), 30);
@@ -62,7 +64,10 @@ export function watchLab(lab: Lab, tree: StagedTree, opts: WatchOptions): WatchH
     const r = parseReport(lab, tree.label, readFileSync(jsonFile, 'utf8'), Date.now() - savedAt);
     if (r.tests.length === 0 && !r.error)
       seen = 0; // half-written: read it again on the next tick
-    else opts.onResult(r);
+    else {
+      trace('result');
+      opts.onResult(r);
+    }
   }, 25);
   const watchers: FSWatcher[] = [fsWatch(opts.origin ?? tree.src, { recursive: true }, saved)];
   return {

@@ -6,12 +6,13 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { pgUrl, redisUrl, type Endpoints } from '../containers.js';
+import { pgUrl, redisUrl, type Endpoints } from '../endpoints.js';
 import { allocateRedisDb, createTestDatabase, dropTestDatabase } from '../databases.js';
 import { FaultPoint } from '../faults.js';
-import { ReplicationProbe, waitForDatabase } from '../replica.js';
+import { ReplicationProbe, waitForDatabase } from '../replication.js';
 import { PgStats } from './pg-stats.js';
 import { startService, type LabConfig, type Service } from './service.js';
+import { trace } from '../trace.js';
 
 export interface ProvidedLab {
   slug: string;
@@ -94,6 +95,7 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
   let provided: ProvidedLab;
 
   beforeAll(async () => {
+    trace('fixture-setup');
     provided = inject('lab');
     const ep = provided.endpoints;
     if (!ep.postgres) throw new Error('this lab declares no postgres service');
@@ -139,15 +141,21 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
     };
     const n = opts.instances ?? 1;
     if (n > 0) state.service = await state.startService({ instances: n });
+    trace('fixture-ready');
   });
 
   afterAll(async () => {
-    await Promise.allSettled(services.map((s) => s.close()));
-    await Promise.allSettled(faultPoints.map((f) => f.close()));
-    await state.replicaDb?.end().catch(() => undefined);
-    await state.db?.end().catch(() => undefined);
+    trace('fixture-teardown');
+    // All at once: DROP DATABASE … WITH (FORCE) ends whatever sessions are still closing.
     state.redis?.disconnect();
-    if (dbName && provided.endpoints.postgres) await dropTestDatabase(provided.endpoints.postgres, dbName).catch(() => undefined);
+    await Promise.allSettled([
+      ...services.map((s) => s.close()),
+      ...faultPoints.map((f) => f.close()),
+      state.replicaDb?.end(),
+      state.db?.end(),
+      dbName && provided.endpoints.postgres ? dropTestDatabase(provided.endpoints.postgres, dbName) : undefined,
+    ]);
+    trace('fixture-done');
   });
 
   return new Proxy(state as LabContext, {

@@ -1,10 +1,11 @@
 /**
  * Runs one instance of a lab's service in its own process, the way production runs it: its own
- * memory, its own connection pools. Started by startService(); never imported by a service.
+ * memory, its own connection pools. Forked by host.ts; never imported by a service.
  *
- * Protocol (over the IPC channel): the parent sends nothing at start; the host answers
- * { type: 'ready', port } or { type: 'error', message }. The parent sends { type: 'close' } to stop.
- * If the parent goes away, the host exits.
+ * Protocol (over the IPC channel): once loaded, the host says { type: 'idle' }; the parent sends
+ * { type: 'start', src, config, appName } once; the host answers { type: 'ready', port } or
+ * { type: 'error', message }. The parent sends { type: 'close' } to stop. If the parent goes away,
+ * the host exits.
  */
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
@@ -12,10 +13,35 @@ import type { Server } from 'node:http';
 
 const send = (m: unknown) => process.send?.(m);
 
+/** Libraries the labs' services use, loaded while the host waits, so that a start only loads the tree itself. */
+const PRELOAD = ['express', 'pg', 'ioredis', 'zod'];
+
+interface StartMessage {
+  type: 'start';
+  src: string;
+  config: unknown;
+  appName: string;
+}
+
+async function waitForStart(): Promise<StartMessage> {
+  await Promise.all(PRELOAD.map((m) => import(m).catch(() => undefined)));
+  return new Promise((resolve) => {
+    const onMessage = (m: { type?: string }) => {
+      if (m?.type === 'close') process.exit(0);
+      if (m?.type !== 'start') return;
+      process.off('message', onMessage);
+      resolve(m as StartMessage);
+    };
+    process.on('message', onMessage);
+    process.on('disconnect', () => process.exit(0));
+    send({ type: 'idle' });
+  });
+}
+
 async function main(): Promise<void> {
-  const src = process.env.LAB_HOST_SRC;
-  const config = JSON.parse(process.env.LAB_HOST_CONFIG ?? '{}');
-  if (!src) throw new Error('LAB_HOST_SRC is not set');
+  const { src, config, appName } = await waitForStart();
+  // pg reads PGAPPNAME when a client is created, so this names the service's sessions.
+  process.env.PGAPPNAME = appName;
   let mod: { createApp?: unknown };
   try {
     mod = await import(pathToFileURL(join(src, 'app.ts')).href);
@@ -53,7 +79,6 @@ async function main(): Promise<void> {
   process.on('message', (m: { type?: string }) => {
     if (m?.type === 'close') void shutdown();
   });
-  process.on('disconnect', () => process.exit(0));
   send({ type: 'ready', port });
 }
 

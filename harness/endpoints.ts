@@ -1,0 +1,28 @@
+/**
+ * Where the servers a lab uses are, and how to reach them. No Testcontainers here: test workers
+ * and service processes import this, and only containers.ts starts anything.
+ */
+export interface PgEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+}
+/** Serializable description of the running servers, passed to test workers in LAB_SERVICES. */
+export interface Endpoints {
+  postgres?: PgEndpoint;
+  redis?: RedisEndpoint;
+  replica?: PgEndpoint & { primaryAlias?: string };
+}
+
+export function pgUrl(e: PgEndpoint, database = e.database): string {
+  return `postgres://${encodeURIComponent(e.user)}:${encodeURIComponent(e.password)}@${e.host}:${e.port}/${database}`;
+}
+export function redisUrl(e: RedisEndpoint, db = 0): string {
+  return `redis://${e.host}:${e.port}/${db}`;
+}

@@ -1,0 +1,343 @@
+/**
+ * Host processes: every instance of a lab's service runs in a process of its own (service-host.ts),
+ * so that state a fix keeps in memory is really per instance.
+ *
+ * A host is forked first and announces { type: 'idle' } once Node, tsx and the common libraries
+ * are loaded; it is then told { type: 'start', src, config, appName } and answers { type: 'ready',
+ * port } or { type: 'error' }. That split lets a HostPool fork hosts ahead of time: `lab watch`
+ * keeps one in its long-lived Vitest process, and test workers take warm hosts from it over a
+ * Unix socket (LAB_HOST_POOL), so a rerun does not wait for new processes to boot. Without a
+ * pool, a worker forks its own hosts. Either way the same Host class starts and stops them, with
+ * the same time-outs and messages.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+import { pidAlive } from '../owner.js';
+import { ROOT } from '../paths.js';
+
+const HOST_SCRIPT = resolve(ROOT, 'harness', 'testing', 'service-host.ts');
+const LOG_LIMIT = 256 * 1024;
+const SOCKET_PREFIX = 'backend-labs-hosts-';
+
+export class ServiceStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServiceStartError';
+  }
+}
+
+export interface StartRequest {
+  /** 0-based instance number, for messages. */
+  index: number;
+  /** The tree whose app.ts exports createApp(config). */
+  src: string;
+  config: unknown;
+  /** The application_name its Postgres sessions carry (PGAPPNAME). */
+  appName: string;
+  /** How long createApp + listen may take before the start counts as hung. */
+  timeoutMs: number;
+}
+
+/** A started instance's process, wherever it was forked. */
+export interface HostHandle {
+  pid: number;
+  port: number;
+  /** What the process printed (stdout and stderr), most recent last. */
+  logs(): string;
+  exited(): boolean;
+  close(): Promise<void>;
+}
+
+type HostMessage = { type: 'idle' } | { type: 'ready'; port: number } | { type: 'error'; message?: string; stack?: string; phase?: string };
+
+/** One forked host process, idle until start() is called once. */
+export class Host {
+  readonly child: ChildProcess;
+  private log = '';
+  private exitedFlag = false;
+  private readonly listeners = new Set<(chunk: string) => void>();
+  /** Resolves once the host has loaded and waits for its start message. */
+  readonly idle: Promise<void>;
+
+  constructor() {
+    this.child = fork(HOST_SCRIPT, [], {
+      cwd: ROOT,
+      execArgv: ['--import', 'tsx', '--enable-source-maps'],
+      env: { ...process.env, NODE_ENV: 'test', LAB_SERVICES: undefined, LAB_HOST_POOL: undefined },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const append = (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.log += text;
+      if (this.log.length > LOG_LIMIT) this.log = this.log.slice(-LOG_LIMIT);
+      for (const l of this.listeners) l(text);
+    };
+    this.child.stdout!.on('data', append);
+    this.child.stderr!.on('data', append);
+    this.child.on('exit', () => (this.exitedFlag = true));
+    this.idle = new Promise((resolveIdle, reject) => {
+      const onMessage = (m: HostMessage) => {
+        if (m?.type !== 'idle') return;
+        this.child.off('message', onMessage);
+        resolveIdle();
+      };
+      this.child.on('message', onMessage);
+      this.child.once('exit', (code, signal) => reject(new Error(`the host process exited (${signal ?? `code ${code}`}) while loading`)));
+    });
+    this.idle.catch(() => undefined);
+  }
+
+  logs(): string {
+    return this.log;
+  }
+  exited(): boolean {
+    return this.exitedFlag;
+  }
+  onOutput(listener: (chunk: string) => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** Starts the service in this host; resolves with the port it listens on. */
+  start(req: StartRequest): Promise<number> {
+    return new Promise((resolvePort, reject) => {
+      let settled = false;
+      const fail = (why: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.child.kill('SIGKILL');
+        const tail = this.log.trim().split('\n').slice(-15).join('\n');
+        reject(
+          new ServiceStartError(`service instance ${req.index + 1} did not start: ${why}${tail ? `\n--- its output ---\n${tail}` : ''}`),
+        );
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            `createApp() and listen() took longer than ${req.timeoutMs / 1000} s (an endless loop at import, or a connection that never completes?)`,
+          ),
+        req.timeoutMs,
+      );
+      this.child.on('message', (m: HostMessage) => {
+        if (m.type === 'ready' && !settled) {
+          settled = true;
+          clearTimeout(timer);
+          resolvePort(m.port);
+        } else if (m.type === 'error') {
+          fail(`${m.phase ?? 'starting the service'} threw: ${m.stack ?? m.message}`);
+        }
+      });
+      this.child.on('exit', (code, signal) => fail(`the process exited (${signal ?? `code ${code}`}) before listening`));
+      this.idle.then(
+        () => {
+          if (settled) return;
+          try {
+            this.child.send({ type: 'start', src: req.src, config: req.config, appName: req.appName });
+          } catch (e) {
+            fail(`the host could not be reached (${(e as Error).message})`);
+          }
+        },
+        (e: Error) => fail(e.message),
+      );
+    });
+  }
+
+  /** Asks the service to close, and kills it if it has not exited within 5 s. */
+  async close(): Promise<void> {
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      child.send({ type: 'close' });
+    } catch {
+      child.kill('SIGKILL');
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await done;
+    clearTimeout(timer);
+  }
+}
+
+/** Forks a host in this process and starts the service in it. */
+async function launchLocal(req: StartRequest): Promise<HostHandle> {
+  const host = new Host();
+  const port = await host.start(req);
+  return { pid: host.child.pid!, port, logs: () => host.logs(), exited: () => host.exited(), close: () => host.close() };
+}
+
+/**
+ * Starts one instance of the service: from the host pool named by LAB_HOST_POOL (watch mode), or
+ * in a host forked here.
+ */
+export function launchHost(req: StartRequest): Promise<HostHandle> {
+  const pool = process.env.LAB_HOST_POOL;
+  return pool ? launchPooled(pool, req) : launchLocal(req);
+}
+
+// --- the pool (in a long-lived process) and its client (in test workers) ---------------------
+
+type PoolMessage =
+  { type: 'log'; chunk: string } | { type: 'ready'; pid: number; port: number } | { type: 'error'; message: string } | { type: 'exit' };
+
+function lines(socket: Socket, onLine: (line: string) => void): void {
+  let buf = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (data: string) => {
+    buf += data;
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line) onLine(line);
+    }
+  });
+}
+
+/** Keeps `size` hosts forked and idle, and serves them on a Unix socket. */
+export class HostPool {
+  private readonly idleHosts: Host[] = [];
+  private readonly taken = new Set<Host>();
+  private server?: Server;
+  private closed = false;
+
+  readonly socketPath: string;
+
+  /** The socket goes in `dir` (a short path: sockets have a length limit), named after this process. */
+  constructor(
+    private readonly dir: string,
+    private readonly size: number,
+  ) {
+    this.socketPath = join(dir, `${SOCKET_PREFIX}${process.pid}.sock`);
+  }
+
+  async listen(): Promise<void> {
+    // Sockets of pools whose process died without cleaning up (a kill -9).
+    for (const name of readdirSync(this.dir))
+      if (name.startsWith(SOCKET_PREFIX) && !pidAlive(Number(name.slice(SOCKET_PREFIX.length, -'.sock'.length))))
+        rmSync(join(this.dir, name), { force: true });
+    rmSync(this.socketPath, { force: true });
+    this.server = createServer((socket) => this.serve(socket));
+    await new Promise<void>((r, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.socketPath, () => r());
+    });
+    this.fill();
+  }
+
+  private fill(): void {
+    while (!this.closed && this.idleHosts.length < this.size) {
+      const host = new Host();
+      this.idleHosts.push(host);
+      host.child.once('exit', () => {
+        const i = this.idleHosts.indexOf(host);
+        if (i >= 0) this.idleHosts.splice(i, 1);
+      });
+    }
+  }
+
+  private take(): Host {
+    const host = this.idleHosts.shift() ?? new Host();
+    this.taken.add(host);
+    host.child.once('exit', () => this.taken.delete(host));
+    this.fill();
+    return host;
+  }
+
+  private serve(socket: Socket): void {
+    const send = (m: PoolMessage) => socket.writable && socket.write(JSON.stringify(m) + '\n');
+    let host: Host | undefined;
+    const release = () => {
+      if (!host) return;
+      const h = host;
+      void h.close().then(() => {
+        send({ type: 'exit' });
+        socket.end();
+      });
+    };
+    socket.on('error', () => undefined);
+    socket.on('close', release);
+    lines(socket, (line) => {
+      const m = JSON.parse(line) as { type: 'start'; req: StartRequest } | { type: 'close' };
+      if (m.type === 'close') return release();
+      if (host) return;
+      host = this.take();
+      const h = host;
+      if (h.logs()) send({ type: 'log', chunk: h.logs() });
+      h.onOutput((chunk) => send({ type: 'log', chunk }));
+      h.child.once('exit', () => send({ type: 'exit' }));
+      h.start(m.req).then(
+        (port) => send({ type: 'ready', pid: h.child.pid!, port }),
+        (e: Error) => {
+          send({ type: 'error', message: e.message });
+          socket.end();
+        },
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.server?.close();
+    await Promise.all([...this.idleHosts, ...this.taken].map((h) => h.close()));
+    rmSync(this.socketPath, { force: true });
+  }
+
+  /** For process.on('exit'): kills every host at once and removes the socket. */
+  killNow(): void {
+    this.closed = true;
+    for (const h of [...this.idleHosts, ...this.taken]) h.child.kill('SIGKILL');
+    rmSync(this.socketPath, { force: true });
+  }
+}
+
+function launchPooled(socketPath: string, req: StartRequest): Promise<HostHandle> {
+  return new Promise((resolveHandle, reject) => {
+    const socket = createConnection(socketPath);
+    let log = '';
+    let exited = false;
+    let settled = false;
+    let closed: Promise<void> | undefined;
+    const gone = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.on('error', (e) => {
+      if (!settled) {
+        settled = true;
+        reject(
+          new ServiceStartError(`service instance ${req.index + 1} did not start: the host pool at ${socketPath} is gone (${e.message})`),
+        );
+      }
+    });
+    socket.once('close', () => {
+      exited = true;
+      if (!settled) {
+        settled = true;
+        reject(new ServiceStartError(`service instance ${req.index + 1} did not start: the host pool closed the connection`));
+      }
+    });
+    lines(socket, (line) => {
+      const m = JSON.parse(line) as PoolMessage;
+      if (m.type === 'log') {
+        log += m.chunk;
+        if (log.length > LOG_LIMIT) log = log.slice(-LOG_LIMIT);
+      } else if (m.type === 'exit') exited = true;
+      else if (m.type === 'error' && !settled) {
+        settled = true;
+        reject(new ServiceStartError(m.message));
+      } else if (m.type === 'ready' && !settled) {
+        settled = true;
+        resolveHandle({
+          pid: m.pid,
+          port: m.port,
+          logs: () => log,
+          exited: () => exited,
+          close: () =>
+            (closed ??= (async () => {
+              if (!socket.destroyed) socket.write(JSON.stringify({ type: 'close' }) + '\n');
+              await gone;
+            })()),
+        });
+      }
+    });
+    socket.write(JSON.stringify({ type: 'start', req }) + '\n');
+  });
+}
