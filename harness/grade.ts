@@ -5,12 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { basename, join, relative } from 'node:path';
-import type { Endpoints } from './containers.js';
 import { readHints, HINTS_FILE } from './hints.js';
+import { defaultJobs, pool } from './jobs.js';
 import type { Lab } from './lab-schema.js';
-import { collectTests, runLabTests, type TestResult } from './runner.js';
+import { collectTests, type LabRunner, type RunnerSet, type RunResult, type TestResult } from './runner.js';
 
 export interface LabGrade {
   lab: string;
@@ -75,8 +74,11 @@ export function findCopy(lab: Lab, dir: string, single: boolean): string | undef
   return undefined;
 }
 
+export { defaultJobs };
+
 export interface GradeOptions {
-  endpoints: Endpoints;
+  /** The runner to run the kit's tests with (see RunnerSet). */
+  runner: LabRunner;
   /** The lab's tests and points (collectTests), so that a run that dies still scores against the full maximum. */
   expected: TestResult[];
   /** Per lab per submission. Default 5 minutes. */
@@ -106,11 +108,13 @@ export async function gradeLab(lab: Lab, learner: string, copyDir: string | unde
   }
   grade.hintsUsed = readHints(copyDir).revealed;
   grade.integrity = integrityFindings(lab, copyDir);
-  const run = await runLabTests(
-    lab,
-    { kind: 'dir', dir: copyDir },
-    { endpoints: opts.endpoints, output: 'quiet', timeoutMs: opts.timeoutMs ?? 5 * 60_000 },
-  );
+  let run: RunResult;
+  try {
+    run = await opts.runner.run({ kind: 'dir', dir: copyDir }, { timeoutMs: opts.timeoutMs ?? 5 * 60_000 });
+  } catch (e) {
+    // The copy could not even be staged (unreadable, a link loop): this learner's grade says so.
+    run = { lab: lab.slug, tree: copyDir, tests: [], error: (e as Error).message.split('\n')[0], durationMs: 0 };
+  }
   // Every expected test gets a verdict: one the run never reported (a crash, a time-out) failed.
   const byName = new Map(run.tests.map((t) => [t.name, t]));
   grade.tests = opts.expected.map(
@@ -131,25 +135,6 @@ export async function gradeLab(lab: Lab, learner: string, copyDir: string | unde
   return grade;
 }
 
-/** Runs tasks with at most `jobs` in flight; results keep the input order. */
-export async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(jobs, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return results;
-}
-
-export function defaultJobs(): number {
-  return Math.max(1, availableParallelism());
-}
-
 export interface Submission {
   learner: string;
   dir: string;
@@ -166,17 +151,23 @@ export function listSubmissions(dir: string): Submission[] {
 export async function gradeSubmissions(
   labs: Lab[],
   submissions: Submission[],
-  opts: Omit<GradeOptions, 'expected'> & { jobs?: number; onGraded?: (g: LabGrade) => void },
+  opts: { runners: RunnerSet; timeoutMs?: number; jobs?: number; onGraded?: (g: LabGrade) => void },
 ): Promise<LearnerGrade[]> {
   const single = labs.length === 1;
   const expected = new Map<string, TestResult[]>();
   for (const lab of labs) expected.set(lab.id, await collectTests(lab));
   const work = submissions.flatMap((s) => labs.map((lab) => ({ s, lab })));
-  const graded = await pool(work, opts.jobs ?? defaultJobs(), async ({ s, lab }) => {
-    const g = await gradeLab(lab, s.learner, findCopy(lab, s.dir, single), { ...opts, expected: expected.get(lab.id)! });
-    opts.onGraded?.(g);
-    return g;
-  });
+  const graded = await pool(work, opts.jobs ?? defaultJobs(), ({ s, lab }) =>
+    opts.runners.use(lab, async (runner) => {
+      const g = await gradeLab(lab, s.learner, findCopy(lab, s.dir, single), {
+        runner,
+        timeoutMs: opts.timeoutMs,
+        expected: expected.get(lab.id)!,
+      });
+      opts.onGraded?.(g);
+      return g;
+    }),
+  );
   return submissions.map((s) => {
     const mine = graded.filter((g) => g.learner === s.learner);
     return {

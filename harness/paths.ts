@@ -1,13 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The kit's root folder (the one holding package.json). */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The kit's root folder (the one holding the kit's package.json), found by walking up from this
+ * module: the same answer whether it runs from harness/ as TypeScript or from the CLI's compiled
+ * bundle in .lab/build/.
+ */
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const pkg = resolve(dir, 'package.json');
+    if (existsSync(pkg) && existsSync(resolve(dir, 'harness')) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'backend-labs') return dir;
+    if (dirname(dir) === dir) throw new Error(`cannot find the kit's root above ${from}`);
+  }
+}
+
+export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 export const LABS_DIR = resolve(ROOT, 'labs');
 export const SOLUTIONS_DIR = resolve(ROOT, 'solutions');
 /** Learners' own copies of labs live here, never in labs/. Override with LAB_WORK_DIR. */
 export const WORK_DIR = resolve(process.env.LAB_WORK_DIR ?? resolve(ROOT, 'work'));
-/** Harness scratch space: staged trees, results of runs. Git-ignored. */
+/** Harness scratch space: staged trees, compiled trees, the CLI's bundle. Git-ignored. */
 export const STATE_DIR = resolve(ROOT, '.lab');
 export const VITEST_CONFIG = resolve(ROOT, 'harness', 'vitest.config.ts');
 export const VITEST_BIN = resolve(ROOT, 'node_modules', 'vitest', 'vitest.mjs');

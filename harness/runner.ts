@@ -1,15 +1,26 @@
 /**
- * The one mechanism that runs a lab's pristine tests against a tree: it spawns Vitest with the
- * kit's own config (harness/vitest.config.ts) and reads back one result per test.
+ * The one mechanism that runs a lab's pristine tests (labs/X/test) against a tree: starter,
+ * solution, variant, learner copy or submission. It drives Vitest in this process through its
+ * Node API and reads every result through a reporter, as tests finish: `lab test`, `lab watch`,
+ * `lab verify` and `lab grade` all run through it.
+ *
+ * Before a run it compiles the tree once (build.ts) and builds its template database; service
+ * instances come from a pool of hosts forked ahead of need (testing/host.ts), shared by every run
+ * in the process. Several runners may run at once over one set of servers: each test file still
+ * gets its own database and its own Redis logical database.
  */
-import { trace } from './trace.js';
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import type { Endpoints } from './containers.js';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { join, relative } from 'node:path';
+import { createVitest, type Reporter, type TestCase, type TestModule, type Vitest } from 'vitest/node';
+import { buildTree } from './build.js';
+import { ensureTemplate } from './databases.js';
+import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
-import { ROOT, STATE_DIR, VITEST_BIN, VITEST_CONFIG } from './paths.js';
+import { ROOT, STATE_DIR } from './paths.js';
+import type { ProvidedLab } from './testing/context.js';
+import { HostPool } from './testing/host.js';
+import { trace } from './trace.js';
 import { stageTree, type StagedTree, type TreeSpec } from './trees.js';
 
 export interface TestResult {
@@ -31,138 +42,335 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  /** Servers to reuse; without them the run starts (and stops) its own. */
-  endpoints?: Endpoints;
-  /** 'inherit' streams Vitest's own report to the terminal; 'quiet' captures it. */
-  output?: 'inherit' | 'quiet';
-  reporter?: string;
-  /** Only tests whose names match. */
+  /** Only tests whose names match (a regular expression). */
   filter?: string;
-  /** Kill the run after this long. */
+  /** Stop the run after this long; tests that had not finished count as failed. */
   timeoutMs?: number;
-  /** Extra environment for the Vitest process. */
-  env?: Record<string, string>;
+  /** Called as each test finishes, before the run ends. */
+  onTest?: (t: TestResult) => void;
 }
 
-interface JsonAssertion {
-  title: string;
-  fullName: string;
-  status: string;
-  duration?: number;
-  failureMessages?: string[];
-  meta?: { points?: number; tier?: 'core' | 'bonus' };
-}
-interface JsonReport {
-  testResults?: { name: string; status: string; message?: string; assertionResults: JsonAssertion[] }[];
+export interface RunnerOptions {
+  endpoints: Endpoints;
+  /** Hosts shared with other runners; without one the runner keeps its own. */
+  hosts?: HostPool;
+  /** Test files of one run at once (default: all of them, up to 4). */
+  fileWorkers?: number;
 }
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 
-/** Builds the Vitest command line and environment for a lab run. Exported for the bench. */
-export function vitestInvocation(lab: Lab, tree: StagedTree, opts: RunOptions, jsonFile: string) {
-  const args = [
-    VITEST_BIN,
-    'run',
-    '--config',
-    VITEST_CONFIG,
-    '--reporter',
-    opts.reporter ?? 'default',
-    '--reporter',
-    'json',
-    '--outputFile.json',
-    jsonFile,
-  ];
-  if (opts.filter) args.push('--testNamePattern', opts.filter);
-  const env: NodeJS.ProcessEnv = { ...process.env, LAB_SLUG: lab.slug, LAB_SRC: tree.src, ...opts.env };
-  if (opts.endpoints) env.LAB_SERVICES = JSON.stringify(opts.endpoints);
-  else delete env.LAB_SERVICES;
-  return { args, env };
+/**
+ * The Vitest options of every lab run. harness/vitest.config.ts uses the same ones, for a bare
+ * `vitest run` (the bench's baseline); the runner passes them inline, with no config file.
+ */
+export function labVitestOptions(lab: Lab) {
+  return {
+    root: ROOT,
+    include: [join(relative(ROOT, lab.testDir), '**/*.test.ts')],
+    setupFiles: process.env.LAB_TRACE ? [join(ROOT, 'harness', 'trace-setup.ts')] : [],
+    pool: 'forks' as const,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 20_000,
+    passWithNoTests: false,
+    allowOnly: false,
+  };
 }
 
-export async function runLabTests(lab: Lab, spec: TreeSpec | StagedTree, opts: RunOptions = {}): Promise<RunResult> {
-  const tree = 'src' in spec ? spec : stageTree(lab, spec);
-  const runDir = join(STATE_DIR, 'runs');
-  mkdirSync(runDir, { recursive: true });
-  const jsonFile = join(runDir, `${lab.id}-${randomBytes(4).toString('hex')}.json`);
-  const { args, env } = vitestInvocation(lab, tree, opts, jsonFile);
-  const t0 = Date.now();
-  const quiet = opts.output === 'quiet';
-  trace('vitest-spawn');
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env,
-    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
-  });
-  let captured = '';
-  child.stdout?.on('data', (d: Buffer) => (captured = (captured + d.toString()).slice(-64 * 1024)));
-  child.stderr?.on('data', (d: Buffer) => (captured = (captured + d.toString()).slice(-64 * 1024)));
-  const forward = (sig: NodeJS.Signals) => child.kill(sig);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  let timedOut = false;
-  const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), opts.timeoutMs) : undefined;
-  const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? 1)));
-  if (timer) clearTimeout(timer);
-  process.off('SIGINT', forward);
-  process.off('SIGTERM', forward);
-
-  let text = '';
-  try {
-    text = readFileSync(jsonFile, 'utf8');
-  } catch {
-    /* no report: setup failed before any test ran */
-  }
-  rmSync(jsonFile, { force: true });
-  const result = parseReport(lab, tree.label, text, Date.now() - t0);
-  if (timedOut) result.error = `the run was stopped after ${Math.round(opts.timeoutMs! / 1000)} s`;
-  else if (code !== 0 && result.tests.every((t) => t.status !== 'failed') && !result.error)
-    result.error = lastError(captured) ?? `vitest exited with code ${code}`;
-  return result;
-}
-
-/** Reads a Vitest JSON report into one result per test. An empty or broken report yields no tests. */
-export function parseReport(lab: Lab, label: string, text: string, durationMs: number): RunResult {
-  const result: RunResult = { lab: lab.slug, tree: label, tests: [], durationMs };
-  let report: JsonReport | undefined;
-  try {
-    report = text ? (JSON.parse(text) as JsonReport) : undefined;
-  } catch {
-    report = undefined;
-  }
-  for (const file of report?.testResults ?? []) {
-    if (file.status === 'failed' && file.message && file.assertionResults.every((a) => a.status !== 'failed'))
-      result.error = file.message.replace(ANSI, '');
-    for (const a of file.assertionResults) {
-      result.tests.push({
-        name: a.title,
-        status: a.status === 'passed' ? 'passed' : a.status === 'failed' ? 'failed' : 'skipped',
-        points: a.meta?.points ?? 0,
-        tier: a.meta?.tier ?? 'core',
-        durationMs: Math.round(a.duration ?? 0),
-        failure: a.failureMessages?.length ? a.failureMessages.join('\n').replace(ANSI, '').split('\n    at ')[0] : undefined,
-      });
-    }
-  }
-  return result;
-}
-
-function lastError(output: string): string | undefined {
-  const text = output.replace(ANSI, '');
-  const m = /(?:Error|error)[^\n]*:[^\n]*/.exec(text);
-  return m?.[0];
+/** Servers shared by several labs: a lab sees only those it declares. */
+export function endpointsFor(lab: Lab, all: Endpoints): Endpoints {
+  const ep: Endpoints = { ...all };
+  if (!lab.services.includes('replica')) delete ep.replica;
+  if (!lab.services.includes('redis')) delete ep.redis;
+  return ep;
 }
 
 /**
- * The lab's tests with their points, without running any (and without any server): Vitest
- * collects them and skips them all. Used to know the maximum score even when a run dies.
+ * The packages a lab's services import (its starter and its reference solution), for hosts to
+ * load while they wait. A tree that imports others still works: they load when it starts.
+ */
+export function labPackages(lab: Lab): string[] {
+  const found = new Set<string>();
+  for (const dir of [lab.srcDir, lab.solutionDir]) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    } catch {
+      continue;
+    }
+    for (const f of names)
+      for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/\bfrom\s+['"]([^'"./][^'"]*)['"]/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('node:')) continue;
+        found.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+  }
+  return [...found].sort();
+}
+
+const DEMAND_FILE = join(STATE_DIR, 'host-demand.json');
+
+/** How many service hosts the last run of this lab took (a one-shot run forks that many ahead). */
+function lastDemand(lab: Lab): number | undefined {
+  try {
+    const n = (JSON.parse(readFileSync(DEMAND_FILE, 'utf8')) as Record<string, number>)[lab.id];
+    return typeof n === 'number' && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function recordDemand(lab: Lab, n: number): void {
+  let all: Record<string, number> = {};
+  try {
+    all = JSON.parse(readFileSync(DEMAND_FILE, 'utf8')) as Record<string, number>;
+  } catch {
+    /* first run */
+  }
+  all[lab.id] = n;
+  try {
+    mkdirSync(STATE_DIR, { recursive: true });
+    writeFileSync(DEMAND_FILE, JSON.stringify(all, null, 2) + '\n');
+  } catch {
+    /* only an estimate */
+  }
+}
+
+/** Vitest's own console output is not shown: the kit prints results in its own words. */
+const silent = () => new Writable({ write: (_c, _e, done) => done() });
+
+function failureText(errors: ReadonlyArray<{ name?: string; message?: string }> | undefined): string | undefined {
+  if (!errors?.length) return undefined;
+  return errors
+    .map((e) => `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(e)}`)
+    .join('\n')
+    .replace(ANSI, '');
+}
+
+function toResult(tc: TestCase): TestResult {
+  const r = tc.result();
+  const meta = tc.meta();
+  return {
+    name: tc.name,
+    status: r.state === 'passed' ? 'passed' : r.state === 'failed' ? 'failed' : 'skipped',
+    points: meta.points ?? 0,
+    tier: meta.tier ?? 'core',
+    durationMs: Math.round(tc.diagnostic()?.duration ?? 0),
+    failure: r.state === 'failed' ? failureText(r.errors) : undefined,
+  };
+}
+
+/** An error raised outside any test: at import, in a hook, or unhandled. */
+function moduleError(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<{ message?: string }>): string | undefined {
+  for (const m of modules) {
+    const errs = m.errors();
+    if (errs.length && ![...m.children.allTests()].some((t) => t.result().state === 'failed')) return failureText(errs);
+  }
+  return unhandled.length ? failureText(unhandled) : undefined;
+}
+
+interface Current {
+  onTest?: (t: TestResult) => void;
+  seen: Map<string, TestResult>;
+}
+
+/** One Vitest instance for one lab, reused run after run (one run at a time). */
+export class LabRunner {
+  private vitest?: Vitest;
+  private current?: Current;
+  private ownHosts?: HostPool;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly lab: Lab,
+    private readonly opts: RunnerOptions,
+  ) {}
+
+  static async open(lab: Lab, opts: RunnerOptions): Promise<LabRunner> {
+    const r = new LabRunner(lab, opts);
+    await r.ensureVitest();
+    return r;
+  }
+
+  private async hosts(): Promise<HostPool> {
+    if (this.opts.hosts) return this.opts.hosts;
+    if (!this.ownHosts) {
+      const demand = lastDemand(this.lab);
+      this.ownHosts = await HostPool.open(Math.min(4, demand ?? 4), { preload: labPackages(this.lab), budget: demand });
+    }
+    return this.ownHosts;
+  }
+
+  private async ensureVitest(): Promise<Vitest> {
+    if (this.vitest) return this.vitest;
+    const hosts = await this.hosts();
+    const reporter: Reporter = {
+      onTestCaseResult: (tc) => {
+        const cur = this.current;
+        if (!cur) return;
+        const t = toResult(tc);
+        cur.seen.set(tc.id, t);
+        cur.onTest?.(t);
+      },
+    };
+    trace('vitest-create');
+    this.vitest = await createVitest(
+      'test',
+      {
+        config: false,
+        watch: false,
+        ...labVitestOptions(this.lab),
+        maxWorkers: this.opts.fileWorkers ?? 4,
+        reporters: [reporter],
+        env: { LAB_HOST_POOL: hosts.socketPath },
+      },
+      { server: { watch: null }, logLevel: 'silent' },
+      { stdout: silent(), stderr: silent() },
+    );
+    return this.vitest;
+  }
+
+  /** Runs the lab's tests against one tree; never rejects for a failure of the tree itself. */
+  run(spec: TreeSpec | StagedTree, opts: RunOptions = {}): Promise<RunResult> {
+    const next = this.queue.then(() => this.runNow(spec, opts));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runNow(spec: TreeSpec | StagedTree, opts: RunOptions): Promise<RunResult> {
+    const t0 = Date.now();
+    const tree = 'src' in spec ? spec : stageTree(this.lab, spec);
+    const result: RunResult = { lab: this.lab.slug, tree: tree.label, tests: [], durationMs: 0 };
+    const done = () => ((result.durationMs = Date.now() - t0), result);
+    let provided: ProvidedLab;
+    try {
+      const build = buildTree(tree.src);
+      const ep = endpointsFor(this.lab, this.opts.endpoints);
+      const template = ep.postgres ? await ensureTemplate(ep.postgres, join(tree.src, 'schema.sql')) : '';
+      provided = { slug: this.lab.slug, src: tree.src, build, endpoints: ep, template, settings: this.lab.settings };
+    } catch (e) {
+      result.error = (e as Error).message;
+      return done();
+    }
+    const vitest = await this.ensureVitest();
+    for (const p of vitest.projects) p.provide('lab', provided);
+    if (opts.filter) vitest.setGlobalTestNamePattern(opts.filter);
+    else vitest.resetGlobalTestNamePattern();
+    const cur: Current = { onTest: opts.onTest, seen: new Map() };
+    const takenBefore = this.ownHosts?.takenCount ?? 0;
+    this.current = cur;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      trace('run-start');
+      const specs = await vitest.getRelevantTestSpecifications();
+      const running = vitest.runTestSpecifications(specs, true);
+      const outcome = await (opts.timeoutMs
+        ? Promise.race([running, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), opts.timeoutMs)))])
+        : running);
+      if (outcome === 'timeout') {
+        timedOut = true;
+        // A hung submission: stop its workers (and with them its service processes) for good.
+        const stale = this.vitest;
+        this.vitest = undefined;
+        await Promise.race([stale?.close(), new Promise((r) => setTimeout(r, 10_000))]);
+      } else {
+        const modules = [...outcome.testModules].sort((a, b) => a.moduleId.localeCompare(b.moduleId));
+        for (const m of modules) for (const tc of m.children.allTests()) result.tests.push(cur.seen.get(tc.id) ?? toResult(tc));
+        result.error = moduleError(modules, outcome.unhandledErrors as { message?: string }[]);
+      }
+    } catch (e) {
+      result.error = (e as Error).message.replace(ANSI, '');
+    } finally {
+      clearTimeout(timer);
+      this.current = undefined;
+      if (this.ownHosts && !opts.filter) recordDemand(this.lab, this.ownHosts.takenCount - takenBefore);
+      trace('run-end');
+    }
+    if (timedOut) {
+      result.tests = [...cur.seen.values()];
+      result.error = `the run was stopped after ${Math.round(opts.timeoutMs! / 1000)} s`;
+    }
+    return done();
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.vitest?.close();
+    this.vitest = undefined;
+    await this.ownHosts?.close();
+  }
+}
+
+/**
+ * Runners to share among concurrent work (verify's trees, grade's submissions): each piece of work
+ * borrows an idle runner of its lab, or opens one, and gives it back after its run.
+ */
+export class RunnerSet {
+  private readonly idle = new Map<string, LabRunner[]>();
+  private readonly all: LabRunner[] = [];
+
+  constructor(private readonly opts: RunnerOptions) {}
+
+  async use<T>(lab: Lab, fn: (r: LabRunner) => Promise<T>): Promise<T> {
+    const free = this.idle.get(lab.id) ?? [];
+    this.idle.set(lab.id, free);
+    let runner = free.pop();
+    if (!runner) {
+      runner = await LabRunner.open(lab, this.opts);
+      this.all.push(runner);
+    }
+    try {
+      return await fn(runner);
+    } finally {
+      free.push(runner);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((r) => r.close()));
+    this.all.length = 0;
+    this.idle.clear();
+  }
+}
+
+/** Runs a lab's tests once against one tree, over servers already started. */
+export async function runLabTests(lab: Lab, spec: TreeSpec | StagedTree, opts: RunOptions & RunnerOptions): Promise<RunResult> {
+  const runner = await LabRunner.open(lab, opts);
+  try {
+    return await runner.run(spec, opts);
+  } finally {
+    await runner.close();
+  }
+}
+
+/**
+ * The lab's tests with their points, without running any and without any server: Vitest
+ * collects them. Used to know the maximum score even when a run dies.
  */
 export async function collectTests(lab: Lab): Promise<TestResult[]> {
-  const r = await runLabTests(
-    lab,
-    { kind: 'starter' },
-    { output: 'quiet', filter: '^__lab_collect_only__$', env: { LAB_COLLECT_ONLY: '1' } },
+  const vitest = await createVitest(
+    'test',
+    { config: false, watch: false, ...labVitestOptions(lab), reporters: [] },
+    { server: { watch: null }, logLevel: 'silent' },
+    { stdout: silent(), stderr: silent() },
   );
-  if (r.tests.length === 0) throw new Error(`could not collect the tests of ${lab.id}: ${r.error ?? 'none found'}`);
-  return r.tests.map((t) => ({ ...t, status: 'skipped', durationMs: 0 }));
+  try {
+    const { testModules } = await vitest.collect();
+    const tests: TestResult[] = [];
+    for (const m of [...testModules].sort((a, b) => a.moduleId.localeCompare(b.moduleId))) {
+      const errs = m.errors();
+      if (errs.length) throw new Error(`could not collect the tests of ${lab.id}: ${failureText(errs)}`);
+      for (const tc of m.children.allTests()) {
+        const meta = tc.meta();
+        tests.push({ name: tc.name, status: 'skipped', points: meta.points ?? 0, tier: meta.tier ?? 'core', durationMs: 0 });
+      }
+    }
+    if (tests.length === 0) throw new Error(`could not collect the tests of ${lab.id}: none found`);
+    return tests;
+  } finally {
+    await vitest.close();
+  }
 }

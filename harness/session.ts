@@ -1,7 +1,13 @@
-/** Starts the servers a set of labs needs once, hands their endpoints to fn, and always stops them. */
+/**
+ * Starts the servers a set of labs needs once, hands their endpoints to fn, and always stops them.
+ * LAB_SERVICES (a JSON Endpoints object) hands over servers someone else started on purpose (the
+ * bench does, to time a whole `lab test` process on warm containers): they are used and never
+ * stopped.
+ */
 import { trace } from './trace.js';
 import { startServices, stopAll, type Endpoints, type StartedServices } from './containers.js';
 import type { Lab, ServiceName } from './lab-schema.js';
+import { LabError } from './lab-schema.js';
 
 export function servicesFor(labs: Lab[]): ServiceName[] {
   return [...new Set(labs.flatMap((l) => l.services))];
@@ -9,8 +15,24 @@ export function servicesFor(labs: Lab[]): ServiceName[] {
 
 export type StartWrapper = (label: string, start: () => Promise<StartedServices>) => Promise<StartedServices>;
 
+function handedOver(needs: ServiceName[]): Endpoints | undefined {
+  const raw = process.env.LAB_SERVICES;
+  if (!raw) return undefined;
+  let ep: Endpoints;
+  try {
+    ep = JSON.parse(raw) as Endpoints;
+  } catch {
+    throw new LabError('LAB_SERVICES is set but is not JSON: unset it to let the kit start its own servers');
+  }
+  const missing = needs.filter((n) => !ep[n]);
+  if (missing.length) throw new LabError(`LAB_SERVICES has no ${missing.join(', ')}: unset it to let the kit start its own servers`);
+  return ep;
+}
+
 export async function withServices<T>(labs: Lab[], fn: (endpoints: Endpoints) => Promise<T>, wrap?: StartWrapper): Promise<T> {
   const needs = servicesFor(labs);
+  const given = handedOver(needs);
+  if (given) return fn(given);
   const label = `Starting ${needs.join(' + ')} with Testcontainers`;
   trace('servers-start');
   const started = wrap ? await wrap(label, () => startServices(needs)) : await startServices(needs);

@@ -9,9 +9,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Endpoints } from './containers.js';
+import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
-import { runLabTests, type RunResult } from './runner.js';
+import { pool } from './jobs.js';
+import { RunnerSet, type RunResult } from './runner.js';
+import type { HostPool } from './testing/host.js';
 import { variantsOf, type TreeSpec } from './trees.js';
 
 export const VariantJson = z
@@ -83,32 +85,43 @@ export interface VerifyOptions {
   repeat: number;
   variants: boolean;
   endpoints: Endpoints;
+  /** Trees run at once, each by its own runner over the same servers. */
+  jobs: number;
+  /** Service hosts shared by every runner. */
+  hosts: HostPool;
   onCheck?: (c: Check) => void;
 }
 
+type Task = { tree: TreeSpec; round: number; expect: Parameters<typeof judge>[1] };
+
+/** Every tree of the lab, `jobs` at a time: trees that mostly wait overlap their waits. */
 export async function verifyLab(lab: Lab, opts: VerifyOptions): Promise<Check[]> {
-  const checks: Check[] = [];
-  const run = async (tree: TreeSpec, round: number, expect: Parameters<typeof judge>[1]) => {
-    const r = await runLabTests(lab, tree, { endpoints: opts.endpoints, output: 'quiet', timeoutMs: 10 * 60_000 });
-    const problems = judge(r, expect);
-    const c: Check = { lab: lab.slug, tree: r.tree, round, ok: problems.length === 0, problems, durationMs: r.durationMs };
-    checks.push(c);
-    opts.onCheck?.(c);
-  };
+  const tasks: Task[] = [];
   for (let round = 1; round <= opts.repeat; round++) {
-    await run({ kind: 'starter' }, round, { mustFail: lab.starter.fails, mustPass: lab.starter.passes, exact: true });
-    await run({ kind: 'solution' }, round, { mustFail: [], mustPass: 'rest', exact: false });
+    tasks.push({ tree: { kind: 'starter' }, round, expect: { mustFail: lab.starter.fails, mustPass: lab.starter.passes, exact: true } });
+    tasks.push({ tree: { kind: 'solution' }, round, expect: { mustFail: [], mustPass: 'rest', exact: false } });
   }
-  if (opts.variants) {
+  if (opts.variants)
     for (const name of variantsOf(lab)) {
       const v = readVariant(lab, name);
-      await run({ kind: 'variant', name }, 1, {
-        mustFail: v.mustFail,
-        mayFail: v.mayFail,
-        mustPass: v.kind === 'alternative' ? 'rest' : [],
-        exact: false,
+      tasks.push({
+        tree: { kind: 'variant', name },
+        round: 1,
+        expect: { mustFail: v.mustFail, mayFail: v.mayFail, mustPass: v.kind === 'alternative' ? 'rest' : [], exact: false },
       });
     }
+  const runners = new RunnerSet({ endpoints: opts.endpoints, hosts: opts.hosts });
+  try {
+    return await pool(tasks, opts.jobs, (task) =>
+      runners.use(lab, async (runner) => {
+        const r = await runner.run(task.tree, { timeoutMs: 10 * 60_000 });
+        const problems = judge(r, task.expect);
+        const c: Check = { lab: lab.slug, tree: r.tree, round: task.round, ok: problems.length === 0, problems, durationMs: r.durationMs };
+        opts.onCheck?.(c);
+        return c;
+      }),
+    );
+  } finally {
+    await runners.close();
   }
-  return checks;
 }

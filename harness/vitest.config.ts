@@ -1,30 +1,20 @@
 /**
- * The one Vitest configuration for running a lab's pristine tests (labs/X/test) against any
- * source tree, chosen by LAB_SRC. Used by `lab test`, `lab verify` and `lab grade` alike.
+ * A bare `vitest run` of one lab's tests (LAB_SLUG) against one tree (LAB_SRC), for the bench's
+ * baseline and for debugging with Vitest's own reporters. The kit's commands never use this file:
+ * runner.ts drives Vitest in process with the same options (labVitestOptions), and hands it the
+ * servers and template itself instead of this globalSetup.
  */
 import { defineConfig } from 'vitest/config';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { findLab } from './lab-schema.js';
 import { ROOT } from './paths.js';
+import { labVitestOptions } from './runner.js';
 
 const slug = process.env.LAB_SLUG;
 const lab = slug ? findLab(slug) : undefined;
-const src = process.env.LAB_SRC ?? lab?.srcDir;
 
 export default defineConfig({
-  root: ROOT,
-  test: {
-    include: lab ? [join(relative(ROOT, lab.testDir), '**/*.test.ts')] : [],
-    globalSetup: [join(ROOT, 'harness', 'global-setup.ts')],
-    setupFiles: process.env.LAB_TRACE ? [join(ROOT, 'harness', 'trace-setup.ts')] : [],
-    pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    teardownTimeout: 20_000,
-    // A service's source is loaded in its own processes, not in Vitest's module graph:
-    // tell watch mode that saving any file in the tree under test means "run again".
-    forceRerunTriggers: src ? [join(src, '**/*')] : [],
-    passWithNoTests: false,
-    allowOnly: false,
-  },
+  test: lab
+    ? { ...labVitestOptions(lab), globalSetup: [join(ROOT, 'harness', 'global-setup.ts')] }
+    : { root: ROOT, include: [], passWithNoTests: false },
 });

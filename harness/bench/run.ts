@@ -1,204 +1,219 @@
 /**
- * `npm run bench`: wall times and ratios for the harness, printed, never asserted.
- *   1. `lab test deadlocks --solution` with cold containers (the CLI starts and stops them)
- *   2. the same run, warm (containers already up)
- *   3. a bare `vitest run` of the same test files against the same warm containers
- *   4. watch mode: save → results, minus the time the tests themselves report, split into parts
- *   5. grading 20 submissions vs 20 × one submission
- * Pass --quick to skip 5.
+ * `npm run bench`: the throughput figures, printed in one table with the figures measured before
+ * the in-process runner (issue "Throughput") and the goals. Printed, never asserted.
+ *
+ *   1. `lab test deadlocks --solution`, cold: the CLI starts and stops its own containers
+ *   2. the same whole process, warm: containers already up, handed over in LAB_SERVICES
+ *   3. `lab test rate-limiting --solution`, warm, the same way
+ *   4. a bare `vitest run` of the deadlocks tests on the same warm containers (the floor)
+ *   5. watch: save → result, deadlocks (median of 5 saves), split by the trace (trace.ts)
+ *   6. grading 20 submissions vs 20 × one (skipped with --quick)
+ *   7. with --verify: the whole `lab verify` (all labs, all variants), per lab wall and CPU
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServices, stopAll } from '../containers.js';
 import { findLab } from '../lab-schema.js';
 import { ROOT, STATE_DIR, VITEST_BIN, VITEST_CONFIG } from '../paths.js';
-import { runLabTests, type RunResult } from '../runner.js';
+import type { RunResult } from '../runner.js';
 import { stageTree } from '../trees.js';
 import { watchLab } from '../watch.js';
 import { buildClass } from '../test/fixtures/submissions/build-class.js';
 
-const lab = findLab(process.env.BENCH_LAB ?? 'deadlocks');
 const quick = process.argv.includes('--quick');
-const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const time = <T>(fn: () => T) => {
-  const t0 = performance.now();
-  const v = fn();
-  return { v, ms: performance.now() - t0 };
-};
-const timeAsync = async <T>(fn: () => Promise<T>) => {
-  const t0 = performance.now();
-  const v = await fn();
-  return { v, ms: performance.now() - t0 };
-};
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [join(ROOT, 'harness/cli/bin.js'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, CI: 'true' },
-  });
-const testsMs = (r: RunResult) => r.tests.reduce((a, t) => a + t.durationMs, 0);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const withVerify = process.argv.includes('--verify');
 const WATCH_RERUNS = 5;
 /** A learner saves, reads the result, edits: the bench waits this long between saves. */
 const THINK_MS = 2_000;
 
-interface Rerun {
-  wall: number;
-  tests: number;
-  overhead: number;
-  notice: number;
-  boot: number;
-  load: number;
-  setup: number;
-  teardown: number;
-  report: number;
-  rest: number;
-}
-
-/** Splits one rerun's trace (see trace.ts) into where its time went. */
-function splitRerun(traceText: string, tests: number): Rerun {
-  const events = traceText
-    .trim()
-    .split('\n')
-    .map((l) => {
-      const [t, pid, event] = l.split(' ');
-      return { t: Number(t), pid: pid!, event: event! };
-    });
-  const first = (e: string) => events.find((x) => x.event === e)?.t ?? NaN;
-  const last = (e: string) => events.findLast((x) => x.event === e)?.t ?? NaN;
-  /** Sum over test workers of the time from `from` to `to` in each. */
-  const span = (from: string, to: string) => {
-    let sum = 0;
-    for (const pid of new Set(events.map((x) => x.pid))) {
-      const a = events.find((x) => x.pid === pid && x.event === from);
-      const b = events.find((x) => x.pid === pid && x.event === to);
-      if (a && b) sum += b.t - a.t;
-    }
-    return sum;
-  };
-  const save = first('save');
-  const wall = last('result') - save;
-  const notice = first('rerun') - save;
-  const boot = first('worker-booted') - first('rerun');
-  const load = first('fixture-setup') - first('worker-booted');
-  const setup = span('fixture-setup', 'fixture-ready');
-  const teardown = span('fixture-teardown', 'fixture-done');
-  const report = last('result') - last('fixture-done');
-  const overhead = wall - tests;
-  return {
-    wall,
-    tests,
-    overhead,
-    notice,
-    boot,
-    load,
-    setup,
-    teardown,
-    report,
-    rest: overhead - notice - boot - load - setup - teardown - report,
-  };
-}
-const rows: [string, string][] = [];
-const row = (k: string, v: string) => {
-  rows.push([k, v]);
-  console.log(`${k.padEnd(58)} ${v}`);
+/** Figures measured before this runner, on a fresh clone on 2 cores (issue "Throughput"). */
+const BEFORE = {
+  verify: 1630,
+  worstLab: 732,
+  testDeadlocksWarm: 12.8,
+  testRateLimitingWarm: 65,
+  watch: 8.4,
 };
 
-console.log(`bench: lab ${lab.slug}, solution tree\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const testsMs = (r: RunResult) => r.tests.reduce((a, t) => a + t.durationMs, 0);
+
+/** Runs the CLI as a whole process; returns wall and CPU seconds (its own and its children's). */
+function cli(args: string[], env: Record<string, string> = {}) {
+  const t0 = performance.now();
+  const r = spawnSync('/bin/sh', ['-c', 'node harness/cli/bin.js "$@"; rc=$?; times; exit $rc', 'lab', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const wall = (performance.now() - t0) / 1000;
+  // `times` prints the shell's and then its children's user and system times: "0m1.23s 0m0.45s".
+  const lines = r.stdout.trim().split('\n');
+  const secs = (s: string) => [...s.matchAll(/(\d+)m([\d.]+)s/g)].reduce((a, m) => a + Number(m[1]) * 60 + Number(m[2]), 0);
+  const cpu = secs(lines.at(-1) ?? '');
+  if (r.status !== 0) throw new Error(`lab ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return { wall, cpu, stdout: lines.slice(0, -2).join('\n') };
+}
+
+interface Row {
+  figure: string;
+  now: string;
+  before?: string;
+  must?: string;
+  aim?: string;
+}
+const rows: Row[] = [];
+const add = (r: Row) => {
+  rows.push(r);
+  console.log(`  ${r.figure}: ${r.now}`);
+};
+const s1 = (x: number) => `${x.toFixed(1)} s`;
+
+console.log('bench: measuring (this prints each figure as it is taken, then the table)\n');
+const deadlocks = findLab('deadlocks');
 
 // 1. cold
-const cold = time(() => cli('test', lab.slug, '--solution'));
-if (cold.v.status !== 0) throw new Error(`cold run failed:\n${cold.v.stdout}\n${cold.v.stderr}`);
-row('1. lab test --solution, cold containers', s(cold.ms));
+const cold = cli(['test', 'deadlocks', '--solution']);
+add({
+  figure: '`lab test deadlocks --solution`, cold containers, whole process',
+  now: `${s1(cold.wall)} wall, ${s1(cold.cpu)} CPU`,
+  before: '15.1 s wall, 10.9 s CPU',
+});
 
-const services = await startServices(lab.services);
+const services = await startServices(['postgres', 'redis']);
 try {
-  const tree = stageTree(lab, { kind: 'solution' });
-  // 2. warm (first run warms tsx's cache and the template database; measure the second)
-  await runLabTests(lab, tree, { endpoints: services.endpoints, output: 'quiet' });
-  const warm = await timeAsync(() => runLabTests(lab, tree, { endpoints: services.endpoints, output: 'quiet' }));
-  row('2. the same, warm containers', s(warm.ms));
+  const handed = { LAB_SERVICES: JSON.stringify(services.endpoints) };
+  // 2. warm (the first run fills the caches: compiled trees, template databases)
+  cli(['test', 'deadlocks', '--solution'], handed);
+  const warm = [0, 1, 2].map(() => cli(['test', 'deadlocks', '--solution'], handed));
+  const w = median(warm.map((x) => x.wall));
+  add({
+    figure: '`lab test deadlocks --solution`, warm containers, whole process (median of 3)',
+    now: `${s1(w)} wall, ${s1(median(warm.map((x) => x.cpu)))} CPU`,
+    before: s1(BEFORE.testDeadlocksWarm),
+    must: '≤ 5 s',
+    aim: '≤ 3 s',
+  });
 
-  // 3. bare vitest against the same containers
-  const bare = time(() =>
-    spawnSync(process.execPath, [VITEST_BIN, 'run', '--config', VITEST_CONFIG], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, LAB_SLUG: lab.slug, LAB_SRC: tree.src, LAB_SERVICES: JSON.stringify(services.endpoints) },
-    }),
-  );
-  row('3. bare vitest run, warm containers', s(bare.ms));
-  row('   tests themselves (sum of test durations)', s(testsMs(warm.v)));
-  row('   ratio cold / bare', `${(cold.ms / bare.ms).toFixed(2)}×`);
-  row('   ratio warm / bare (harness overhead)', `${(warm.ms / bare.ms).toFixed(2)}×`);
+  // 3. rate limiting, warm
+  const rl = cli(['test', 'rate-limiting', '--solution'], handed);
+  add({
+    figure: '`lab test rate-limiting --solution`, warm containers, whole process',
+    now: `${s1(rl.wall)} wall, ${s1(rl.cpu)} CPU`,
+    before: `~${BEFORE.testRateLimitingWarm} s`,
+    must: '≤ 25 s',
+    aim: '≤ 15 s',
+  });
 
-  // 4. watch mode. Every process traces its steps (trace.ts), which splits each rerun into parts.
-  const copy = join(STATE_DIR, 'bench', 'watch', lab.id, 'src');
+  // 4. bare vitest on the same warm containers
+  const tree = stageTree(deadlocks, { kind: 'solution' });
+  const t0 = performance.now();
+  mkdirSync(join(STATE_DIR, 'bench'), { recursive: true });
+  const bare = spawnSync(process.execPath, [VITEST_BIN, 'run', '--config', VITEST_CONFIG], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, LAB_SLUG: deadlocks.slug, LAB_SRC: tree.src, LAB_SERVICES: JSON.stringify(services.endpoints) },
+  });
+  if (bare.status !== 0) throw new Error(`bare vitest failed:\n${bare.stdout}\n${bare.stderr}`);
+  add({ figure: 'bare `vitest run` of the deadlocks tests, warm (floor; no kit)', now: s1((performance.now() - t0) / 1000) });
+
+  // 5. watch mode, traced
+  const copy = join(STATE_DIR, 'bench', 'watch', deadlocks.id, 'src');
   rmSync(join(STATE_DIR, 'bench', 'watch'), { recursive: true, force: true });
   mkdirSync(copy, { recursive: true });
   cpSync(tree.src, copy, { recursive: true });
-  const traceFile = join(STATE_DIR, 'bench', 'watch', 'trace.log');
-  process.env.LAB_TRACE = traceFile;
   const results: RunResult[] = [];
   let wake: (() => void) | undefined;
-  const handle = watchLab(
-    lab,
+  const handle = await watchLab(
+    deadlocks,
     { src: copy, label: 'bench copy' },
     {
       endpoints: services.endpoints,
-      output: 'quiet',
       onResult: (r) => {
         results.push(r);
         wake?.();
       },
     },
   );
-  const nextResult = () => new Promise<void>((r) => (wake = r));
-  await nextResult(); // the initial run
-  const reruns: Rerun[] = [];
+  await handle.firstRun;
+  const walls: number[] = [];
+  const tests: number[] = [];
   for (let i = 0; i < WATCH_RERUNS; i++) {
     await sleep(THINK_MS);
-    writeFileSync(traceFile, '');
-    const waiting = nextResult();
+    const waiting = new Promise<void>((r) => (wake = r));
     const now = new Date();
     utimesSync(join(copy, 'app.ts'), now, now);
     await waiting;
-    reruns.push(splitRerun(readFileSync(traceFile, 'utf8'), testsMs(results.at(-1)!)));
+    const r = results.at(-1)!;
+    walls.push(r.durationMs / 1000);
+    tests.push(testsMs(r) / 1000);
   }
   await handle.stop();
-  delete process.env.LAB_TRACE;
-  const med = (k: keyof Rerun) => median(reruns.map((r) => r[k]));
-  const ms = (x: number) => `${Math.round(x)} ms`;
-  row(`4. watch: save → results (median of ${WATCH_RERUNS}, ${THINK_MS / 1000} s between saves)`, s(med('wall')));
-  row('   tests themselves (sum of test durations)', s(med('tests')));
-  row('   overhead beyond the tests themselves', `${ms(med('overhead'))} (goal ≤ 300 ms)`);
-  row('     save noticed → rerun starts (debounce, IPC)', ms(med('notice')));
-  row("     Vitest boots a test worker (Vitest's own)", ms(med('boot')));
-  row('     worker loads the test file and the harness', ms(med('load')));
-  row('     useLab setup: test database + service instances', ms(med('setup')));
-  row('     useLab teardown: stop instances, drop database', ms(med('teardown')));
-  row('     report written → result shown', ms(med('report')));
-  row('     the rest (between tests, Vitest bookkeeping)', ms(med('rest')));
+  add({
+    figure: `watch: save → result, deadlocks (median of ${WATCH_RERUNS}, ${THINK_MS / 1000} s between saves)`,
+    now: `${s1(median(walls))} (the tests themselves ${s1(median(tests))})`,
+    before: s1(BEFORE.watch),
+    must: '≤ 4 s',
+    aim: '≤ 2.5 s',
+  });
+
+  // 6. grading
+  if (!quick) {
+    const one = join(STATE_DIR, 'bench', 'class-1');
+    const many = join(STATE_DIR, 'bench', 'class-20');
+    buildClass(one, 1);
+    rmSync(many, { recursive: true, force: true });
+    // 20 submissions: the solution, so every run does the full work.
+    for (let i = 1; i <= 20; i++)
+      cpSync(join(one, 'bob-solution'), join(many, `learner-${String(i).padStart(2, '0')}`), { recursive: true });
+    const single = cli(
+      ['grade', 'deadlocks', '--target', join(one, 'bob-solution'), '--out', join(STATE_DIR, 'bench', 'grades-1')],
+      handed,
+    );
+    const twenty = cli(['grade', 'deadlocks', '--submissions', many, '--out', join(STATE_DIR, 'bench', 'grades-20')], handed);
+    add({ figure: '`lab grade deadlocks`, one submission, warm', now: `${s1(single.wall)} wall, ${s1(single.cpu)} CPU` });
+    add({
+      figure: '`lab grade deadlocks --submissions`, 20 submissions, warm',
+      now: `${s1(twenty.wall)} wall, ${s1(twenty.cpu)} CPU (${(twenty.wall / (20 * single.wall)).toFixed(2)} of 20 × one)`,
+    });
+  }
 } finally {
   await services.stop();
   await stopAll();
 }
 
-// 5. grading
-if (!quick) {
-  const one = join(STATE_DIR, 'bench', 'class-1');
-  const many = join(STATE_DIR, 'bench', 'class-20');
-  buildClass(one, 1);
-  rmSync(many, { recursive: true, force: true });
-  // 20 submissions: the solution, so every run does the full work.
-  for (let i = 1; i <= 20; i++) cpSync(join(one, 'bob-solution'), join(many, `learner-${String(i).padStart(2, '0')}`), { recursive: true });
-  const single = time(() => cli('grade', lab.slug, '--target', join(one, 'bob-solution'), '--out', join(STATE_DIR, 'bench', 'grades-1')));
-  if (single.v.status !== 0) throw new Error(`grading one failed:\n${single.v.stdout}\n${single.v.stderr}`);
-  const twenty = time(() => cli('grade', lab.slug, '--submissions', many, '--out', join(STATE_DIR, 'bench', 'grades-20')));
-  if (twenty.v.status !== 0) throw new Error(`grading twenty failed:\n${twenty.v.stdout}\n${twenty.v.stderr}`);
-  row('5. lab grade, one submission', s(single.ms));
-  row('   lab grade --submissions, 20 submissions', s(twenty.ms));
-  row('   ratio 20 / (20 × one)', `${(twenty.ms / (20 * single.ms)).toFixed(2)}`);
+// 7. the whole verify, cold, with its own containers, as CI runs it
+if (withVerify) {
+  const v = cli(['verify']);
+  const table = v.stdout.split('\n').filter((l) => /^(lab|total|[a-z-]+)\s+\d+\s+\d+/.test(l) || l.startsWith('lab '));
+  const perLab = table.filter((l) => !l.startsWith('lab ') && !l.startsWith('total'));
+  const worst = perLab.map((l) => ({ l, wall: Number(l.trim().split(/\s+/)[2]) })).sort((a, b) => b.wall - a.wall)[0];
+  add({
+    figure: '`lab verify`, 5 labs with all variants, whole process',
+    now: `${v.wall.toFixed(0)} s wall, ${v.cpu.toFixed(0)} s CPU`,
+    before: `${BEFORE.verify} s`,
+    must: '≤ 600 s',
+    aim: '≤ 360 s',
+  });
+  if (worst)
+    add({
+      figure: `the worst lab's verify (${worst.l.trim().split(/\s+/)[0]})`,
+      now: `${worst.wall} s`,
+      before: `${BEFORE.worstLab} s (rate-limiting)`,
+      must: '≤ 180 s',
+      aim: '≤ 120 s',
+    });
+  console.log('\n  lab verify cost table:\n' + table.map((l) => `    ${l}`).join('\n'));
 }
+
+const head: Row = { figure: 'figure', now: 'now', before: 'before', must: 'must', aim: 'aim' };
+const all = [head, ...rows];
+const w = (k: keyof Row) => Math.max(...all.map((r) => (r[k] ?? '').length));
+const line = (r: Row) =>
+  `${r.figure.padEnd(w('figure'))}  ${r.now.padEnd(w('now'))}  ${(r.before ?? '').padEnd(w('before'))}  ${(r.must ?? '').padEnd(w('must'))}  ${r.aim ?? ''}`;
+console.log(`\n${line(head)}\n${rows.map(line).join('\n')}`);
+if (!withVerify) console.log('\n(`npm run bench -- --verify` adds the whole `lab verify`, per lab, wall and CPU.)');
+writeFileSync(join(STATE_DIR, 'bench', 'last.txt'), `${line(head)}\n${rows.map(line).join('\n')}\n`);

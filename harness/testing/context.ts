@@ -16,7 +16,10 @@ import { trace } from '../trace.js';
 
 export interface ProvidedLab {
   slug: string;
+  /** The tree under test, as the learner knows it. */
   src: string;
+  /** The same tree compiled to JavaScript (build.ts), which service instances load. */
+  build: string;
   endpoints: Endpoints;
   template: string;
   settings: Record<string, unknown>;
@@ -127,7 +130,7 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       settings: { ...provided.settings, ...opts.settings, ...o.settings },
     });
     state.startService = async (o: ServiceOptions = {}) => {
-      const s = await startService({ src: provided.src, config: state.config!(o), instances: o.instances ?? 1 });
+      const s = await startService({ src: provided.src, build: provided.build, config: state.config!(o), instances: o.instances ?? 1 });
       services.push(s);
       return s;
     };

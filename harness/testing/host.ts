@@ -2,23 +2,30 @@
  * Host processes: every instance of a lab's service runs in a process of its own (service-host.ts),
  * so that state a fix keeps in memory is really per instance.
  *
- * A host is forked first and announces { type: 'idle' } once Node, tsx and the common libraries
- * are loaded; it is then told { type: 'start', src, config, appName } and answers { type: 'ready',
- * port } or { type: 'error' }. That split lets a HostPool fork hosts ahead of time: `lab watch`
- * keeps one in its long-lived Vitest process, and test workers take warm hosts from it over a
- * Unix socket (LAB_HOST_POOL), so a rerun does not wait for new processes to boot. Without a
+ * A host is plain `node` running the compiled service-host script (no tsx). It is forked first and
+ * announces { type: 'idle' } once Node and the common libraries are loaded; it is then told
+ * { type: 'start', src, build, config, appName } and answers { type: 'ready', port } or
+ * { type: 'error' }. That split lets a HostPool fork hosts ahead of time: every run (`lab test`,
+ * `verify`, `grade`, `watch`) keeps one in the CLI process, and test workers take warm hosts from
+ * it over a Unix socket (LAB_HOST_POOL), so no test waits for a process to boot. Each host serves
+ * exactly one instance and then exits: no state carries from one instance to the next. Without a
  * pool, a worker forks its own hosts. Either way the same Host class starts and stops them, with
  * the same time-outs and messages.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { buildScript } from '../build.js';
 import { pidAlive } from '../owner.js';
 import { ROOT } from '../paths.js';
 
-const HOST_SCRIPT = resolve(ROOT, 'harness', 'testing', 'service-host.ts');
+const HOST_SOURCE = resolve(ROOT, 'harness', 'testing', 'service-host.ts');
+let hostScript: string | undefined;
 const LOG_LIMIT = 256 * 1024;
+/** What a host loads while idle when nobody says otherwise: every library the labs' services use. */
+const DEFAULT_PRELOAD = ['express', 'pg', 'ioredis', 'zod'];
 const SOCKET_PREFIX = 'backend-labs-hosts-';
 
 export class ServiceStartError extends Error {
@@ -31,8 +38,10 @@ export class ServiceStartError extends Error {
 export interface StartRequest {
   /** 0-based instance number, for messages. */
   index: number;
-  /** The tree whose app.ts exports createApp(config). */
+  /** The tree whose app.ts exports createApp(config), as the learner knows it (for messages). */
   src: string;
+  /** The same tree compiled (build.ts): the folder holding app.js. */
+  build: string;
   config: unknown;
   /** The application_name its Postgres sessions carry (PGAPPNAME). */
   appName: string;
@@ -61,11 +70,20 @@ export class Host {
   /** Resolves once the host has loaded and waits for its start message. */
   readonly idle: Promise<void>;
 
-  constructor() {
-    this.child = fork(HOST_SCRIPT, [], {
+  /** `preload`: the libraries to load while idle (those the lab's trees import). */
+  constructor(preload: readonly string[] = DEFAULT_PRELOAD) {
+    // Plain node on a compiled script: no tsx in a service process (see build.ts).
+    hostScript ??= buildScript(HOST_SOURCE);
+    this.child = fork(hostScript, [], {
       cwd: ROOT,
-      execArgv: ['--import', 'tsx', '--enable-source-maps'],
-      env: { ...process.env, NODE_ENV: 'test', LAB_SERVICES: undefined, LAB_HOST_POOL: undefined },
+      execArgv: ['--enable-source-maps'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LAB_SERVICES: undefined,
+        LAB_HOST_POOL: undefined,
+        LAB_HOST_PRELOAD: preload.join(','),
+      },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const append = (chunk: Buffer) => {
@@ -134,7 +152,7 @@ export class Host {
         () => {
           if (settled) return;
           try {
-            this.child.send({ type: 'start', src: req.src, config: req.config, appName: req.appName });
+            this.child.send({ type: 'start', src: req.src, build: req.build, config: req.config, appName: req.appName });
           } catch (e) {
             fail(`the host could not be reached (${(e as Error).message})`);
           }
@@ -194,12 +212,29 @@ function lines(socket: Socket, onLine: (line: string) => void): void {
   });
 }
 
+export interface HostPoolOptions {
+  /** Libraries idle hosts load ahead (default: all the labs use). */
+  preload?: readonly string[];
+  /**
+   * Hosts to fork ahead over the pool's whole life; past that, hosts are forked when asked for.
+   * A one-shot run sets it to what the same lab needed last time, so that no host is forked for
+   * nothing. Default: no limit.
+   */
+  budget?: number;
+}
+
+let poolCounter = 0;
+
 /** Keeps `size` hosts forked and idle, and serves them on a Unix socket. */
 export class HostPool {
   private readonly idleHosts: Host[] = [];
   private readonly taken = new Set<Host>();
   private server?: Server;
   private closed = false;
+  private forked = 0;
+  /** Hosts handed out so far. */
+  takenCount = 0;
+  private preload: readonly string[];
 
   readonly socketPath: string;
 
@@ -207,14 +242,28 @@ export class HostPool {
   constructor(
     private readonly dir: string,
     private readonly size: number,
+    private readonly opts: HostPoolOptions = {},
   ) {
-    this.socketPath = join(dir, `${SOCKET_PREFIX}${process.pid}.sock`);
+    this.socketPath = join(dir, `${SOCKET_PREFIX}${process.pid}-${++poolCounter}.sock`);
+    this.preload = opts.preload ?? DEFAULT_PRELOAD;
+  }
+
+  /** A pool of `size` idle hosts, listening on a socket in the temp folder. */
+  static async open(size: number, opts: HostPoolOptions = {}): Promise<HostPool> {
+    const p = new HostPool(tmpdir(), size, opts);
+    await p.listen();
+    return p;
+  }
+
+  /** Hosts forked from now on load these libraries while idle (e.g. when verify moves to the next lab). */
+  setPreload(preload: readonly string[]): void {
+    this.preload = preload;
   }
 
   async listen(): Promise<void> {
     // Sockets of pools whose process died without cleaning up (a kill -9).
     for (const name of readdirSync(this.dir))
-      if (name.startsWith(SOCKET_PREFIX) && !pidAlive(Number(name.slice(SOCKET_PREFIX.length, -'.sock'.length))))
+      if (name.startsWith(SOCKET_PREFIX) && !pidAlive(Number(/^(\d+)/.exec(name.slice(SOCKET_PREFIX.length))?.[1])))
         rmSync(join(this.dir, name), { force: true });
     rmSync(this.socketPath, { force: true });
     this.server = createServer((socket) => this.serve(socket));
@@ -226,8 +275,10 @@ export class HostPool {
   }
 
   private fill(): void {
-    while (!this.closed && this.idleHosts.length < this.size) {
-      const host = new Host();
+    const budget = this.opts.budget ?? Infinity;
+    while (!this.closed && this.idleHosts.length < this.size && this.forked < budget) {
+      const host = new Host(this.preload);
+      this.forked++;
       this.idleHosts.push(host);
       host.child.once('exit', () => {
         const i = this.idleHosts.indexOf(host);
@@ -237,7 +288,8 @@ export class HostPool {
   }
 
   private take(): Host {
-    const host = this.idleHosts.shift() ?? new Host();
+    this.takenCount++;
+    const host = this.idleHosts.shift() ?? new Host(this.preload);
     this.taken.add(host);
     host.child.once('exit', () => this.taken.delete(host));
     this.fill();

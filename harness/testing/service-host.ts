@@ -2,8 +2,10 @@
  * Runs one instance of a lab's service in its own process, the way production runs it: its own
  * memory, its own connection pools. Forked by host.ts; never imported by a service.
  *
+ * It runs under plain `node` (compiled by build.ts), so it imports only Node's built-ins.
+ *
  * Protocol (over the IPC channel): once loaded, the host says { type: 'idle' }; the parent sends
- * { type: 'start', src, config, appName } once; the host answers { type: 'ready', port } or
+ * { type: 'start', src, build, config, appName } once; the host answers { type: 'ready', port } or
  * { type: 'error', message }. The parent sends { type: 'close' } to stop. If the parent goes away,
  * the host exits.
  */
@@ -13,12 +15,18 @@ import type { Server } from 'node:http';
 
 const send = (m: unknown) => process.send?.(m);
 
-/** Libraries the labs' services use, loaded while the host waits, so that a start only loads the tree itself. */
-const PRELOAD = ['express', 'pg', 'ioredis', 'zod'];
+/**
+ * Libraries the lab's services use, loaded while the host waits, so that a start only loads the
+ * tree itself. The pool names them (LAB_HOST_PRELOAD): those the lab's trees import.
+ */
+const PRELOAD = (process.env.LAB_HOST_PRELOAD ?? 'express,pg,ioredis,zod').split(',').filter(Boolean);
 
 interface StartMessage {
   type: 'start';
+  /** The tree as the learner knows it, for messages. */
   src: string;
+  /** The tree compiled to JavaScript (build.ts): app.js is loaded from here. */
+  build: string;
   config: unknown;
   appName: string;
 }
@@ -39,12 +47,12 @@ async function waitForStart(): Promise<StartMessage> {
 }
 
 async function main(): Promise<void> {
-  const { src, config, appName } = await waitForStart();
+  const { src, build, config, appName } = await waitForStart();
   // pg reads PGAPPNAME when a client is created, so this names the service's sessions.
   process.env.PGAPPNAME = appName;
   let mod: { createApp?: unknown };
   try {
-    mod = await import(pathToFileURL(join(src, 'app.ts')).href);
+    mod = await import(pathToFileURL(join(build, 'app.js')).href);
   } catch (e) {
     throw Object.assign(e as Error, { phase: 'importing app.ts' });
   }

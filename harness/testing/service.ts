@@ -43,7 +43,10 @@ export interface Service {
 }
 
 export interface StartOptions {
+  /** The tree under test, as the learner knows it (for messages). */
   src: string;
+  /** The same tree compiled (build.ts). */
+  build: string;
   config: LabConfig;
   instances?: number;
   /** How long createApp + listen may take before the start counts as hung. */
@@ -51,7 +54,7 @@ export interface StartOptions {
 }
 
 function startInstance(index: number, opts: StartOptions, appName: string): Promise<HostHandle> {
-  return launchHost({ index, src: opts.src, config: opts.config, appName, timeoutMs: opts.startTimeoutMs ?? 20_000 });
+  return launchHost({ index, src: opts.src, build: opts.build, config: opts.config, appName, timeoutMs: opts.startTimeoutMs ?? 20_000 });
 }
 
 let serviceCounter = 0;

@@ -4,7 +4,9 @@ import { classCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../../format
 import { defaultJobs, gradeSubmissions, listSubmissions, type LearnerGrade, type Submission } from '../../grade.js';
 import { findLab, LabError, loadLabs, type Lab } from '../../lab-schema.js';
 import { ROOT, WORK_DIR } from '../../paths.js';
+import { RunnerSet } from '../../runner.js';
 import { withServices } from '../../session.js';
+import { HostPool } from '../../testing/host.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
@@ -22,7 +24,7 @@ export const grade: Command = {
     { name: 'target', type: 'string', value: 'DIR', description: 'grade one submitted folder (lab copies, or a single copy of one lab)' },
     { name: 'submissions', type: 'string', value: 'DIR', description: 'grade every subfolder of DIR as one learner, in parallel' },
     { name: 'out', type: 'string', value: 'DIR', description: 'where reports go (default grades/)' },
-    { name: 'jobs', type: 'number', value: 'N', description: `submissions graded at once (default: cores, ${defaultJobs()})` },
+    { name: 'jobs', type: 'number', value: 'N', description: `submissions graded at once (default: 2 per core, ${defaultJobs()})` },
     { name: 'timeout', type: 'number', value: 'S', description: 'seconds one lab of one submission may take (default 300)' },
     { name: 'min-score', type: 'number', value: 'P', description: 'exit 1 when any learner scores below P points' },
   ],
@@ -37,18 +39,28 @@ export const grade: Command = {
     else subs = [{ learner: 'you', dir: WORK_DIR }];
     const outDir = resolve((options.out as string | undefined) ?? join(ROOT, 'grades'));
     const t0 = Date.now();
+    const jobs = (options.jobs as number | undefined) ?? defaultJobs();
+    if (!(jobs >= 1) || !Number.isInteger(jobs)) throw new UsageError('--jobs takes a whole number of at least 1');
     const grades: LearnerGrade[] = await withServices(
       labs,
-      (endpoints) =>
-        gradeSubmissions(labs, subs, {
-          endpoints,
-          jobs: options.jobs as number | undefined,
-          timeoutMs: ((options.timeout as number | undefined) ?? 300) * 1000,
-          onGraded: (g) =>
-            out(
-              `${g.error && !g.tests.some((t) => t.status === 'passed') ? c.red('✖') : c.green('✔')} ${g.learner} · ${g.lab}: ${g.points}/${g.maxPoints} ${c.dim(`(${(g.durationMs / 1000).toFixed(1)} s)`)}`,
-            ),
-        }),
+      async (endpoints) => {
+        const hosts = await HostPool.open(Math.min(16, 2 * jobs + 2));
+        const runners = new RunnerSet({ endpoints, hosts });
+        try {
+          return await gradeSubmissions(labs, subs, {
+            runners,
+            jobs,
+            timeoutMs: ((options.timeout as number | undefined) ?? 300) * 1000,
+            onGraded: (g) =>
+              out(
+                `${g.error && !g.tests.some((t) => t.status === 'passed') ? c.red('✖') : c.green('✔')} ${g.learner} · ${g.lab}: ${g.points}/${g.maxPoints} ${c.dim(`(${(g.durationMs / 1000).toFixed(1)} s)`)}`,
+              ),
+          });
+        } finally {
+          await runners.close();
+          await hosts.close();
+        }
+      },
       step,
     );
     mkdirSync(outDir, { recursive: true });

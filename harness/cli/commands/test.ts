@@ -1,6 +1,6 @@
 import { findLab } from '../../lab-schema.js';
 import { recordRun } from '../../progress.js';
-import { summary } from '../../report.js';
+import { header, testLines, verdict } from '../../report.js';
 import { runLabTests } from '../../runner.js';
 import { withServices } from '../../session.js';
 import { stageTree, type TreeSpec } from '../../trees.js';
@@ -36,12 +36,20 @@ export const test: Command = {
     const tree = stageTree(lab, spec);
     const result = await withServices(
       [lab],
-      (endpoints) => runLabTests(lab, tree, { endpoints, output: 'inherit', filter: options.filter as string | undefined }),
+      (endpoints) => {
+        // One report, streamed: each test's line as it finishes, then the verdict.
+        out();
+        out(header(lab.slug, tree.label, c));
+        return runLabTests(lab, tree, {
+          endpoints,
+          filter: options.filter as string | undefined,
+          onTest: (t) => out(testLines(t, c)),
+        });
+      },
       step,
     );
     if (spec.kind === 'learner') recordRun(lab, result);
-    out();
-    out(summary(result, c));
+    out(verdict(result, c));
     const allPassed = result.tests.length > 0 && result.tests.every((t) => t.status === 'passed') && !result.error;
     if (spec.kind === 'learner')
       out(

@@ -1,12 +1,41 @@
+import { cpuNow, defaultJobs } from '../../jobs.js';
 import { findLab, loadLabs, type Lab } from '../../lab-schema.js';
+import { labPackages } from '../../runner.js';
 import { withServices } from '../../session.js';
+import { HostPool } from '../../testing/host.js';
 import { verifyLab, type Check } from '../../verify.js';
+import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
 
+interface Cost {
+  lab: string;
+  trees: number;
+  wall: number;
+  kitCpu: number;
+  machineCpu: number;
+}
+
+/** The cost table: where verify's time went, lab by lab. */
+export function costTable(costs: Cost[]): string[] {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '–');
+  const rows = [
+    ['lab', 'trees', 'wall s', 'cpu s (kit)', 'cpu s (machine)'],
+    ...costs.map((k) => [k.lab, String(k.trees), f(k.wall), f(k.kitCpu), f(k.machineCpu)]),
+  ];
+  const total = costs.reduce(
+    (a, k) => ({ trees: a.trees + k.trees, wall: a.wall + k.wall, kit: a.kit + k.kitCpu, machine: a.machine + k.machineCpu }),
+    { trees: 0, wall: 0, kit: 0, machine: 0 },
+  );
+  rows.push(['total', String(total.trees), f(total.wall), f(total.kit), f(total.machine)]);
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(w[i]!) : cell.padStart(w[i]!))).join('  '));
+}
+
 /**
  * Proves the labs' tests: each starter fails exactly its declared tests, each solution passes all,
- * each variant (alternative fix or decoy) behaves as declared — N times over.
+ * each variant (alternative fix or decoy) behaves as declared — N times over. Ends with what each
+ * lab cost, then the plain "verify: N passed, N failed" line.
  */
 export const verify: Command = {
   name: 'verify',
@@ -15,33 +44,61 @@ export const verify: Command = {
   options: [
     { name: 'repeat', type: 'number', value: 'N', description: 'run starter and solution N times (default 1)' },
     { name: 'variants', type: 'boolean', description: 'also run solutions/X/variants (default on; --no-variants skips)' },
+    { name: 'jobs', type: 'number', value: 'N', description: `trees run at once (default: 2 per core, ${defaultJobs()})` },
   ],
   async run({ positionals, options }) {
     const labs: Lab[] = positionals.length ? positionals.map((p) => findLab(p)) : loadLabs();
     const repeat = (options.repeat as number | undefined) ?? 1;
+    const jobs = (options.jobs as number | undefined) ?? defaultJobs();
+    if (!(jobs >= 1) || !Number.isInteger(jobs)) throw new UsageError('--jobs takes a whole number of at least 1');
+    if (!(repeat >= 1) || !Number.isInteger(repeat)) throw new UsageError('--repeat takes a whole number of at least 1');
     const checks: Check[] = [];
+    const costs: Cost[] = [];
     const t0 = Date.now();
     await withServices(
       labs,
       async (endpoints) => {
-        for (const lab of labs)
-          await verifyLab(lab, {
-            repeat,
-            variants: options.variants !== false,
-            endpoints,
-            onCheck: (ch) => {
-              checks.push(ch);
-              const tag = `${ch.lab} · ${ch.tree}${repeat > 1 && !ch.tree.startsWith('variant') ? ` · round ${ch.round}/${repeat}` : ''}`;
-              out(`${ch.ok ? c.green('✔') : c.red('✖')} ${tag} ${c.dim(`(${(ch.durationMs / 1000).toFixed(1)} s)`)}`);
-              for (const p of ch.problems) out(c.red(`    ${p}`));
-            },
-          });
+        const hosts = await HostPool.open(Math.min(16, 2 * jobs + 2));
+        try {
+          for (const lab of labs) {
+            const [w0, cpu0] = [Date.now(), cpuNow()];
+            hosts.setPreload(labPackages(lab));
+            const mine = await verifyLab(lab, {
+              repeat,
+              variants: options.variants !== false,
+              endpoints,
+              jobs,
+              hosts,
+              onCheck: (ch) => {
+                checks.push(ch);
+                const tag = `${ch.lab} · ${ch.tree}${repeat > 1 && !ch.tree.startsWith('variant') ? ` · round ${ch.round}/${repeat}` : ''}`;
+                out(`${ch.ok ? c.green('✔') : c.red('✖')} ${tag} ${c.dim(`(${(ch.durationMs / 1000).toFixed(1)} s)`)}`);
+                for (const p of ch.problems) out(c.red(`    ${p}`));
+              },
+            });
+            const cpu1 = cpuNow();
+            costs.push({
+              lab: lab.slug,
+              trees: mine.length,
+              wall: (Date.now() - w0) / 1000,
+              kitCpu: cpu1.kit - cpu0.kit,
+              machineCpu: cpu1.machine - cpu0.machine,
+            });
+          }
+        } finally {
+          await hosts.close();
+        }
       },
       step,
     );
     const bad = checks.filter((ch) => !ch.ok);
     out();
-    out(c.dim(`${labs.length} lab${labs.length === 1 ? '' : 's'}, ${checks.length} checks, ${((Date.now() - t0) / 1000).toFixed(0)} s`));
+    for (const line of costTable(costs)) out(c.dim(line));
+    out(
+      c.dim(
+        `${labs.length} lab${labs.length === 1 ? '' : 's'}, ${checks.length} checks, --jobs ${jobs}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      ),
+    );
     // The last line is the plain "verify: N passed, N failed" that CI reads as the run's count.
     out(`verify: ${checks.length - bad.length} passed, ${bad.length} failed`);
     return bad.length === 0 ? 0 : 1;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { findLab } from '../../lab-schema.js';
 import { recordRun } from '../../progress.js';
-import { summary } from '../../report.js';
+import { header, testLines, verdict } from '../../report.js';
 import { withServices } from '../../session.js';
 import { learnerDir, stageTree } from '../../trees.js';
 import { watchLab } from '../../watch.js';
@@ -22,19 +22,25 @@ export const watch: Command = {
     const origin = join(learnerDir(lab), 'src');
     await withServices(
       [lab],
-      (endpoints) =>
-        new Promise<void>((resolve) => {
-          const handle = watchLab(lab, tree, {
-            endpoints,
-            origin: tree.src === origin ? undefined : origin,
-            onResult: (r) => {
-              recordRun(lab, r);
-              out('\n' + summary(r, c));
-              out(c.dim(`\nWatching ${origin} — save a file to rerun, Ctrl-C to stop.`));
-            },
-          });
-          handle.child.once('exit', () => resolve());
-        }),
+      async (endpoints) => {
+        const handle = await watchLab(lab, tree, {
+          endpoints,
+          origin: tree.src === origin ? undefined : origin,
+          onStart: () => out('\n' + header(lab.slug, tree.label, c)),
+          onTest: (t) => out(testLines(t, c)),
+          onResult: (r) => {
+            recordRun(lab, r);
+            out(verdict(r, c));
+            out(c.dim(`\nWatching ${origin} — save a file to rerun, Ctrl-C to stop.`));
+          },
+        });
+        // Until Ctrl-C: then stop the runner (its workers and service processes) before the servers.
+        await new Promise<void>((resolve) => {
+          const stop = () => void handle.stop().finally(resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      },
       step,
     );
     return 0;
