@@ -18,11 +18,79 @@ export async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Prom
 }
 
 /**
- * Trees (or submissions) run at once by default: two per core. A lab run spends much of its time
- * waiting (on windows, on a replica's delay, on service start), so one per core leaves the CPU idle.
+ * The most trees (or submissions) run at once by default: three per core. How many really run is
+ * decided by the CPU (see gatedPool): a lab whose runs mostly wait (on windows, on a replica's
+ * delay) gets many at once, a lab whose runs keep the cores busy gets about one per core.
  */
 export function defaultJobs(): number {
-  return Math.max(2, 2 * availableParallelism());
+  return Math.max(2, 3 * availableParallelism());
+}
+
+/** Busy fraction of all cores over the last `ms` (1 where /proc is not there: no gating then). */
+async function busyFraction(ms: number): Promise<number> {
+  const a = cpuNow();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = cpuNow();
+  const cores = availableParallelism();
+  const f = (b.machine - a.machine) / (((performance.now() - t0) / 1000) * cores);
+  return Number.isFinite(f) ? f : 0;
+}
+
+export interface GateOptions {
+  /** At most this many at once. */
+  max: number;
+  /** Start another only while the machine's cores are less busy than this (0–1). */
+  busyBelow?: number;
+  /** How long to watch the CPU before deciding (also spaces out the starts). */
+  sampleMs?: number;
+}
+
+/**
+ * Like pool(), but the number in flight follows the CPU: up to one per core start at once; each
+ * further one starts only when the machine has been less busy than `busyBelow` over the last
+ * `sampleMs`. Waits overlap; CPU-bound work is not piled onto busy cores, where it would only get
+ * slower and push timing-sensitive tests past their margins.
+ */
+export async function gatedPool<T, R>(items: T[], opts: GateOptions, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  const cores = availableParallelism();
+  const busyBelow = opts.busyBelow ?? 0.7;
+  const sampleMs = opts.sampleMs ?? 1_500;
+  let next = 0;
+  let running = 0;
+  const all: Promise<void>[] = [];
+  let wake: (() => void) | undefined;
+  let failed: { error: unknown } | undefined;
+  const launch = () => {
+    const i = next++;
+    running++;
+    all.push(
+      fn(items[i]!)
+        .then(
+          (r) => void (results[i] = r),
+          (error: unknown) => void (failed ??= { error }),
+        )
+        .finally(() => {
+          running--;
+          wake?.();
+        }),
+    );
+  };
+  while (next < items.length && !failed) {
+    if (running < Math.min(opts.max, cores)) {
+      launch();
+      continue;
+    }
+    if (running < opts.max && (await busyFraction(sampleMs)) < busyBelow) {
+      if (running < opts.max) launch();
+      continue;
+    }
+    if (running >= opts.max) await new Promise<void>((r) => (wake = r));
+  }
+  await Promise.all(all);
+  if (failed) throw failed.error;
+  return results;
 }
 
 const TICKS = 100; // USER_HZ on Linux

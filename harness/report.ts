@@ -20,7 +20,9 @@ export function header(lab: string, tree: string, p: Painter): string {
 export function testLines(t: TestResult, p: Painter): string {
   const mark = t.status === 'passed' ? p.green('✔') : t.status === 'failed' ? p.red('✖') : p.yellow('○');
   const tag = p.dim(`[${t.tier === 'bonus' ? 'bonus ' : ''}${t.points} pt${t.points === 1 ? '' : 's'}]`);
-  const lines = [`  ${mark} ${t.name} ${tag}`];
+  // A slow test says how long it took: where a run's time goes is part of what it teaches.
+  const took = t.durationMs >= 1_000 ? ` ${p.dim(`${(t.durationMs / 1000).toFixed(1)} s`)}` : '';
+  const lines = [`  ${mark} ${t.name} ${tag}${took}`];
   if (t.status === 'failed' && t.failure) {
     const first = t.failure
       .split('\n')

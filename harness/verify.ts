@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
-import { pool } from './jobs.js';
+import { gatedPool, pool } from './jobs.js';
 import { RunnerSet, type RunResult } from './runner.js';
 import type { HostPool } from './testing/host.js';
 import { variantsOf, type TreeSpec } from './trees.js';
@@ -85,8 +85,10 @@ export interface VerifyOptions {
   repeat: number;
   variants: boolean;
   endpoints: Endpoints;
-  /** Trees run at once, each by its own runner over the same servers. */
+  /** Trees run at once, each by its own runner over the same servers: at most, or exactly when `fixedJobs`. */
   jobs: number;
+  /** Run exactly `jobs` at once; otherwise the CPU decides, up to `jobs` (gatedPool). */
+  fixedJobs?: boolean;
   /** Service hosts shared by every runner. */
   hosts: HostPool;
   onCheck?: (c: Check) => void;
@@ -112,15 +114,15 @@ export async function verifyLab(lab: Lab, opts: VerifyOptions): Promise<Check[]>
     }
   const runners = new RunnerSet({ endpoints: opts.endpoints, hosts: opts.hosts });
   try {
-    return await pool(tasks, opts.jobs, (task) =>
+    const each = (task: Task) =>
       runners.use(lab, async (runner) => {
         const r = await runner.run(task.tree, { timeoutMs: 10 * 60_000 });
         const problems = judge(r, task.expect);
         const c: Check = { lab: lab.slug, tree: r.tree, round: task.round, ok: problems.length === 0, problems, durationMs: r.durationMs };
         opts.onCheck?.(c);
         return c;
-      }),
-    );
+      });
+    return await (opts.fixedJobs ? pool(tasks, opts.jobs, each) : gatedPool(tasks, { max: opts.jobs }, each));
   } finally {
     await runners.close();
   }

@@ -5,7 +5,7 @@
 // harness/, and run with plain node. Libraries stay external: only the kit's own code is bundled.
 import { buildSync } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -40,6 +40,10 @@ if (!existsSync(out)) {
     logLevel: 'error',
   });
   renameSync(tmp, out);
+  // Older bundles are for harness code that no longer exists (a process still running one has it
+  // loaded already).
+  for (const old of readdirSync(dirname(out)))
+    if (old.endsWith('.mjs') && join(dirname(out), old) !== out) rmSync(join(dirname(out), old), { force: true });
 }
 const { main } = await import(pathToFileURL(out).href);
 process.exit(await main(process.argv.slice(2)));

@@ -15,7 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildScript } from '../build.js';
 import { pidAlive } from '../owner.js';
@@ -24,6 +24,8 @@ import { ROOT } from '../paths.js';
 const HOST_SOURCE = resolve(ROOT, 'harness', 'testing', 'service-host.ts');
 let hostScript: string | undefined;
 const LOG_LIMIT = 256 * 1024;
+/** How long a host may take to boot (Node and the preloaded libraries) before it counts as stuck. */
+const HOST_BOOT_TIMEOUT_MS = 60_000;
 /** What a host loads while idle when nobody says otherwise: every library the labs' services use. */
 const DEFAULT_PRELOAD = ['express', 'pg', 'ioredis', 'zod'];
 const SOCKET_PREFIX = 'backend-labs-hosts-';
@@ -95,6 +97,8 @@ export class Host {
     this.child.stdout!.on('data', append);
     this.child.stderr!.on('data', append);
     this.child.on('exit', () => (this.exitedFlag = true));
+    // A send to a host that has just gone away must never crash the run that owns it.
+    this.child.on('error', () => undefined);
     this.idle = new Promise((resolveIdle, reject) => {
       const onMessage = (m: HostMessage) => {
         if (m?.type !== 'idle') return;
@@ -131,13 +135,22 @@ export class Host {
           new ServiceStartError(`service instance ${req.index + 1} did not start: ${why}${tail ? `\n--- its output ---\n${tail}` : ''}`),
         );
       };
-      const timer = setTimeout(
-        () =>
-          fail(
-            `createApp() and listen() took longer than ${req.timeoutMs / 1000} s (an endless loop at import, or a connection that never completes?)`,
-          ),
-        req.timeoutMs,
+      // The learner's code gets its time from the moment the host has booted: on a busy machine
+      // (many runs at once) booting is the harness's cost, bounded on its own.
+      let timer = setTimeout(
+        () => fail(`the host process did not boot within ${HOST_BOOT_TIMEOUT_MS / 1000} s (the machine is overloaded?)`),
+        HOST_BOOT_TIMEOUT_MS,
       );
+      const startClock = () => {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () =>
+            fail(
+              `createApp() and listen() took longer than ${req.timeoutMs / 1000} s (an endless loop at import, or a connection that never completes?)`,
+            ),
+          req.timeoutMs,
+        );
+      };
       this.child.on('message', (m: HostMessage) => {
         if (m.type === 'ready' && !settled) {
           settled = true;
@@ -151,8 +164,11 @@ export class Host {
       this.idle.then(
         () => {
           if (settled) return;
+          startClock();
           try {
-            this.child.send({ type: 'start', src: req.src, build: req.build, config: req.config, appName: req.appName });
+            this.child.send({ type: 'start', src: req.src, build: req.build, config: req.config, appName: req.appName }, (err) => {
+              if (err) fail(`the host could not be reached (${err.message})`);
+            });
           } catch (e) {
             fail(`the host could not be reached (${(e as Error).message})`);
           }
@@ -167,11 +183,9 @@ export class Host {
     const child = this.child;
     if (child.exitCode !== null || child.signalCode !== null) return;
     const done = new Promise<void>((r) => child.once('exit', () => r()));
-    try {
-      child.send({ type: 'close' });
-    } catch {
-      child.kill('SIGKILL');
-    }
+    // A host whose channel already closed (it is on its way out) cannot be asked: kill it.
+    if (!child.connected) child.kill('SIGKILL');
+    else child.send({ type: 'close' }, (err) => err && child.kill('SIGKILL'));
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await done;
     clearTimeout(timer);
@@ -232,6 +246,9 @@ export class HostPool {
   private server?: Server;
   private closed = false;
   private forked = 0;
+  private booting = 0;
+  private readonly waiters: ((h: Host) => void)[] = [];
+  private readonly maxBooting = Math.max(2, availableParallelism());
   /** Hosts handed out so far. */
   takenCount = 0;
   private preload: readonly string[];
@@ -274,32 +291,71 @@ export class HostPool {
     this.fill();
   }
 
+  /**
+   * Keeps `size` hosts idle, and forks for whoever waits. At most `maxBooting` hosts boot at once:
+   * when many runs start together (verify, grade), hosts arrive a few at a time instead of all
+   * competing for the CPU, and every start gets a host that has finished booting.
+   */
   private fill(): void {
     const budget = this.opts.budget ?? Infinity;
-    while (!this.closed && this.idleHosts.length < this.size && this.forked < budget) {
+    for (;;) {
+      if (this.closed || this.booting >= this.maxBooting) return;
+      const supply = this.idleHosts.length + this.booting;
+      const ahead = this.forked < budget ? this.size : 0;
+      if (supply >= ahead + this.waiters.length) return;
       const host = new Host(this.preload);
       this.forked++;
-      this.idleHosts.push(host);
-      host.child.once('exit', () => {
-        const i = this.idleHosts.indexOf(host);
-        if (i >= 0) this.idleHosts.splice(i, 1);
-      });
+      this.booting++;
+      host.idle.then(
+        () => {
+          this.booting--;
+          const waiter = this.waiters.shift();
+          if (waiter) waiter(host);
+          else if (this.closed) void host.close();
+          else {
+            this.idleHosts.push(host);
+            host.child.once('exit', () => {
+              const i = this.idleHosts.indexOf(host);
+              if (i >= 0) this.idleHosts.splice(i, 1);
+              this.fill();
+            });
+          }
+          this.fill();
+        },
+        () => {
+          this.booting--;
+          this.fill();
+        },
+      );
     }
   }
 
-  private take(): Host {
+  /** A booted host, now or as soon as one has booted. */
+  private take(): Promise<Host> {
     this.takenCount++;
-    const host = this.idleHosts.shift() ?? new Host(this.preload);
-    this.taken.add(host);
-    host.child.once('exit', () => this.taken.delete(host));
-    this.fill();
-    return host;
+    const got = (host: Host) => {
+      this.taken.add(host);
+      host.child.once('exit', () => this.taken.delete(host));
+      return host;
+    };
+    const idle = this.idleHosts.shift();
+    if (idle) {
+      this.fill();
+      return Promise.resolve(got(idle));
+    }
+    return new Promise((resolve) => {
+      this.waiters.push((h) => resolve(got(h)));
+      this.fill();
+    });
   }
 
   private serve(socket: Socket): void {
     const send = (m: PoolMessage) => socket.writable && socket.write(JSON.stringify(m) + '\n');
     let host: Host | undefined;
+    let asked = false;
+    let gone = false;
     const release = () => {
+      gone = true;
       if (!host) return;
       const h = host;
       void h.close().then(() => {
@@ -312,19 +368,22 @@ export class HostPool {
     lines(socket, (line) => {
       const m = JSON.parse(line) as { type: 'start'; req: StartRequest } | { type: 'close' };
       if (m.type === 'close') return release();
-      if (host) return;
-      host = this.take();
-      const h = host;
-      if (h.logs()) send({ type: 'log', chunk: h.logs() });
-      h.onOutput((chunk) => send({ type: 'log', chunk }));
-      h.child.once('exit', () => send({ type: 'exit' }));
-      h.start(m.req).then(
-        (port) => send({ type: 'ready', pid: h.child.pid!, port }),
-        (e: Error) => {
-          send({ type: 'error', message: e.message });
-          socket.end();
-        },
-      );
+      if (asked) return;
+      asked = true;
+      void this.take().then((h) => {
+        if (gone) return void h.close();
+        host = h;
+        if (h.logs()) send({ type: 'log', chunk: h.logs() });
+        h.onOutput((chunk) => send({ type: 'log', chunk }));
+        h.child.once('exit', () => send({ type: 'exit' }));
+        h.start(m.req).then(
+          (port) => send({ type: 'ready', pid: h.child.pid!, port }),
+          (e: Error) => {
+            send({ type: 'error', message: e.message });
+            socket.end();
+          },
+        );
+      });
     });
   }
 

@@ -44,11 +44,17 @@ export const verify: Command = {
   options: [
     { name: 'repeat', type: 'number', value: 'N', description: 'run starter and solution N times (default 1)' },
     { name: 'variants', type: 'boolean', description: 'also run solutions/X/variants (default on; --no-variants skips)' },
-    { name: 'jobs', type: 'number', value: 'N', description: `trees run at once (default: 2 per core, ${defaultJobs()})` },
+    {
+      name: 'jobs',
+      type: 'number',
+      value: 'N',
+      description: `trees run at once (default: as many as the CPU allows, up to 3 per core, ${defaultJobs()})`,
+    },
   ],
   async run({ positionals, options }) {
     const labs: Lab[] = positionals.length ? positionals.map((p) => findLab(p)) : loadLabs();
     const repeat = (options.repeat as number | undefined) ?? 1;
+    const fixedJobs = options.jobs !== undefined;
     const jobs = (options.jobs as number | undefined) ?? defaultJobs();
     if (!(jobs >= 1) || !Number.isInteger(jobs)) throw new UsageError('--jobs takes a whole number of at least 1');
     if (!(repeat >= 1) || !Number.isInteger(repeat)) throw new UsageError('--repeat takes a whole number of at least 1');
@@ -68,6 +74,7 @@ export const verify: Command = {
               variants: options.variants !== false,
               endpoints,
               jobs,
+              fixedJobs,
               hosts,
               onCheck: (ch) => {
                 checks.push(ch);
@@ -96,7 +103,7 @@ export const verify: Command = {
     for (const line of costTable(costs)) out(c.dim(line));
     out(
       c.dim(
-        `${labs.length} lab${labs.length === 1 ? '' : 's'}, ${checks.length} checks, --jobs ${jobs}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+        `${labs.length} lab${labs.length === 1 ? '' : 's'}, ${checks.length} checks, --jobs ${fixedJobs ? jobs : `auto (≤ ${jobs})`}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
       ),
     );
     // The last line is the plain "verify: N passed, N failed" that CI reads as the run's count.

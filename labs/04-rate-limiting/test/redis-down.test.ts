@@ -120,7 +120,9 @@ async function failureDrill(failMode: 'open' | 'closed') {
   await service.close();
 }
 
-describe('when Redis fails', () => {
+// The two drills are independent (each has its own fault point, instances and keys): they run at
+// once, so that their waits for Redis to fail and recover overlap.
+describe.concurrent('when Redis fails', () => {
   test(
     'when Redis is down or silent and failMode is "open" then requests are let through without hanging, and limiting resumes when Redis is back',
     points(2, { timeout: 150_000 }),
