@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { readHints, HINTS_FILE } from './hints.js';
-import { defaultJobs, pool } from './jobs.js';
+import { defaultJobs, gatedPool, pool } from './jobs.js';
 import type { Lab } from './lab-schema.js';
 import { collectTests, type LabRunner, type RunnerSet, type RunResult, type TestResult } from './runner.js';
 
@@ -151,13 +151,19 @@ export function listSubmissions(dir: string): Submission[] {
 export async function gradeSubmissions(
   labs: Lab[],
   submissions: Submission[],
-  opts: { runners: RunnerSet; timeoutMs?: number; jobs?: number; onGraded?: (g: LabGrade) => void },
+  opts: {
+    runners: RunnerSet;
+    timeoutMs?: number;
+    /** Exactly this many at once; without it the CPU decides, up to defaultJobs() (gatedPool). */
+    jobs?: number;
+    onGraded?: (g: LabGrade) => void;
+  },
 ): Promise<LearnerGrade[]> {
   const single = labs.length === 1;
   const expected = new Map<string, TestResult[]>();
   for (const lab of labs) expected.set(lab.id, await collectTests(lab));
   const work = submissions.flatMap((s) => labs.map((lab) => ({ s, lab })));
-  const graded = await pool(work, opts.jobs ?? defaultJobs(), ({ s, lab }) =>
+  const each = ({ s, lab }: (typeof work)[number]) =>
     opts.runners.use(lab, async (runner) => {
       const g = await gradeLab(lab, s.learner, findCopy(lab, s.dir, single), {
         runner,
@@ -166,8 +172,8 @@ export async function gradeSubmissions(
       });
       opts.onGraded?.(g);
       return g;
-    }),
-  );
+    });
+  const graded = await (opts.jobs ? pool(work, opts.jobs, each) : gatedPool(work, { max: defaultJobs() }, each));
   return submissions.map((s) => {
     const mine = graded.filter((g) => g.learner === s.learner);
     return {

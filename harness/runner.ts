@@ -138,6 +138,19 @@ function recordDemand(lab: Lab, n: number): void {
   }
 }
 
+/**
+ * Creates a Vitest instance without the SIGINT/SIGTERM handlers its logger installs: those exit
+ * the process 1 ms after Ctrl-C, before the harness has stopped its containers. The harness's own
+ * handlers (containers.ts) stop everything and then exit.
+ */
+async function createQuietVitest(...args: Parameters<typeof createVitest>): Promise<Vitest> {
+  const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+  const v = await createVitest(...args);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    for (const l of process.listeners(sig)) if (!before[sig].includes(l)) process.off(sig, l);
+  return v;
+}
+
 /** Vitest's own console output is not shown: the kit prints results in its own words. */
 const silent = () => new Writable({ write: (_c, _e, done) => done() });
 
@@ -216,7 +229,7 @@ export class LabRunner {
       },
     };
     trace('vitest-create');
-    this.vitest = await createVitest(
+    this.vitest = await createQuietVitest(
       'test',
       {
         config: false,
@@ -351,7 +364,7 @@ export async function runLabTests(lab: Lab, spec: TreeSpec | StagedTree, opts: R
  * collects them. Used to know the maximum score even when a run dies.
  */
 export async function collectTests(lab: Lab): Promise<TestResult[]> {
-  const vitest = await createVitest(
+  const vitest = await createQuietVitest(
     'test',
     { config: false, watch: false, ...labVitestOptions(lab), reporters: [] },
     { server: { watch: null }, logLevel: 'silent' },

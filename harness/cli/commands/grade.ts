@@ -24,7 +24,12 @@ export const grade: Command = {
     { name: 'target', type: 'string', value: 'DIR', description: 'grade one submitted folder (lab copies, or a single copy of one lab)' },
     { name: 'submissions', type: 'string', value: 'DIR', description: 'grade every subfolder of DIR as one learner, in parallel' },
     { name: 'out', type: 'string', value: 'DIR', description: 'where reports go (default grades/)' },
-    { name: 'jobs', type: 'number', value: 'N', description: `submissions graded at once (default: 2 per core, ${defaultJobs()})` },
+    {
+      name: 'jobs',
+      type: 'number',
+      value: 'N',
+      description: `submissions graded at once (default: as many as the CPU allows, up to ${defaultJobs()})`,
+    },
     { name: 'timeout', type: 'number', value: 'S', description: 'seconds one lab of one submission may take (default 300)' },
     { name: 'min-score', type: 'number', value: 'P', description: 'exit 1 when any learner scores below P points' },
   ],
@@ -39,12 +44,12 @@ export const grade: Command = {
     else subs = [{ learner: 'you', dir: WORK_DIR }];
     const outDir = resolve((options.out as string | undefined) ?? join(ROOT, 'grades'));
     const t0 = Date.now();
-    const jobs = (options.jobs as number | undefined) ?? defaultJobs();
-    if (!(jobs >= 1) || !Number.isInteger(jobs)) throw new UsageError('--jobs takes a whole number of at least 1');
+    const jobs = options.jobs as number | undefined;
+    if (jobs !== undefined && (!(jobs >= 1) || !Number.isInteger(jobs))) throw new UsageError('--jobs takes a whole number of at least 1');
     const grades: LearnerGrade[] = await withServices(
       labs,
       async (endpoints) => {
-        const hosts = await HostPool.open(Math.min(16, 2 * jobs + 2));
+        const hosts = await HostPool.open(Math.min(16, 2 * (jobs ?? defaultJobs()) + 2));
         const runners = new RunnerSet({ endpoints, hosts });
         try {
           return await gradeSubmissions(labs, subs, {
