@@ -71,6 +71,10 @@ export function labVitestOptions(lab: Lab) {
     include: [join(relative(ROOT, lab.testDir), '**/*.test.ts')],
     setupFiles: process.env.LAB_TRACE ? [join(ROOT, 'harness', 'trace-setup.ts')] : [],
     pool: 'forks' as const,
+    // Test workers are reused from file to file and run to run: the libraries (Vitest, pg, ioredis)
+    // stay loaded, while the kit's own modules and the test files are evaluated afresh for every
+    // file. The tree under test never runs in a worker (it runs in service hosts).
+    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 20_000,
