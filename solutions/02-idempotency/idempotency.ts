@@ -25,20 +25,32 @@ export function requestHash(input: PaymentInput): string {
     .digest('hex');
 }
 
-/** Idempotency keys in Postgres, scoped per customer. */
+/**
+ * Idempotency keys in Postgres, scoped per customer. A finished key replays its response for
+ * `retentionSeconds` after it finished; after that the key is new again (and a nightly job may
+ * delete the row).
+ */
 export class IdempotencyKeys {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly retentionSeconds: number,
+  ) {}
 
   /**
    * Claims the key, or reports what happened to it. The INSERT is the whole decision: the primary
-   * key lets exactly one of any number of concurrent requests, on any instance, get the row.
+   * key lets exactly one of any number of concurrent requests, on any instance, get the row. A
+   * finished row past its retention is taken over by the same statement (the conflicting row is
+   * locked, so of two concurrent requests only one takes it over).
    */
   async claim(customerId: string, key: string, hash: string): Promise<Claim> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const inserted = await this.pool.query(
         `INSERT INTO idempotency_keys (customer_id, key, request_hash) VALUES ($1, $2, $3)
-         ON CONFLICT (customer_id, key) DO NOTHING`,
-        [customerId, key, hash],
+         ON CONFLICT (customer_id, key) DO UPDATE
+           SET request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL,
+               created_at = now(), completed_at = NULL
+           WHERE idempotency_keys.completed_at < now() - make_interval(secs => $4)`,
+        [customerId, key, hash, this.retentionSeconds],
       );
       if (inserted.rowCount === 1) return { kind: 'claimed' };
       const { rows } = await this.pool.query(

@@ -26,5 +26,6 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (customer_id, key)
 );
 
--- Keys are kept for 24 hours (the retry window promised to clients); a nightly job deletes older ones.
+-- A finished key replays for the setting idempotencyRetentionSeconds (24 hours, the retry window
+-- promised to clients) after completed_at; past it the key is new again, and a nightly job deletes it.
 CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at);

@@ -17,6 +17,8 @@ const Settings = z.object({
   providerUrl: z.url(),
   /** How long one charge may take before we give up on the acquirer. */
   providerTimeoutMs: z.number().int().positive().default(10_000),
+  /** How long a finished key replays its response (the retry window promised to clients); past it the key is new. */
+  idempotencyRetentionSeconds: z.number().positive().default(86_400),
 });
 
 const PaymentBody = z.object({

@@ -258,6 +258,61 @@ describe('payments', () => {
   });
 
   test(
+    'when a key is retried inside its retention window then it is replayed, and once the window has passed then it is a new payment',
+    points(2),
+    async () => {
+      // lab.json keeps a finished key 24 hours (idempotencyRetentionSeconds: 86400); these two
+      // instances keep it 2 s, so that both sides of the window fit in a test.
+      const retentionSeconds = 2;
+      const short = await lab.startService({
+        instances: 2,
+        settings: { providerUrl: provider.url, idempotencyRetentionSeconds: retentionSeconds },
+      });
+      // Each instance's first request opens its connections: make them before the clock matters.
+      await Promise.all([short.http(0).get('/health'), short.http(1).get('/health')]);
+      const window = `the ${retentionSeconds} s retention window (settings.idempotencyRetentionSeconds = ${retentionSeconds})`;
+      const customerId = newCustomer('retention');
+      const body = { customerId, amountCents: 6_100, currency: 'USD' };
+      const key = newKey();
+      const first = await pay(0, body, key, 30_000, short);
+      const answeredAt = Date.now();
+      expect(first.status, `the first request answered ${show(first)}`).toBe(201);
+
+      const inside = await pay(1, body, key, 30_000, short);
+      const insideMs = Date.now() - answeredAt;
+      const chargedInside = provider.charges(customerId).length;
+      expect(
+        chargedInside,
+        `a retry ${insideMs} ms after the first answer, well inside ${window}, charged the card again (${chargedInside} charges, ` +
+          `answer ${show(inside)}). Inside its window a key must replay its response. A window far shorter than configured is ` +
+          'usually a unit mistake: seconds handed to something that counts milliseconds (PX, Date.now(), setTimeout) turn ' +
+          'the 24 h promised to clients into 86 s',
+      ).toBe(1);
+      expectReplay(inside, first, `a retry ${insideMs} ms after the first answer, inside ${window},`);
+
+      await sleep(answeredAt + (retentionSeconds + 1) * 1_000 - Date.now());
+      const past = await pay(0, body, key, 30_000, short);
+      const pastMs = Date.now() - answeredAt;
+      expect(
+        { status: past.status, replayed: isReplay(past), newPayment: past.body?.id !== first.body.id },
+        `${(pastMs / 1_000).toFixed(1)} s after the first answer, past ${window}, the same key answered ${show(past)}. ` +
+          'Past its retention a key is forgotten: the same request is a new payment (201, charged, not a replay). A window ' +
+          'far longer than configured is usually a unit mistake: milliseconds handed to something that counts seconds ' +
+          `(EX, make_interval(secs => …), interval '1 second' * n) keep ${retentionSeconds} s for ${Math.round((retentionSeconds * 1_000) / 60)} minutes`,
+      ).toEqual({ status: 201, replayed: false, newPayment: true });
+      const again = await pay(1, body, key, 30_000, short);
+      expectReplay(again, past, 'a retry right after the new payment');
+      const charges = provider.charges(customerId).length;
+      expect(
+        charges,
+        `one payment inside the window and one after it should charge twice in all; the card was charged ${charges} times`,
+      ).toBe(2);
+      expect(await succeeded(customerId), 'Postgres should hold the two succeeded payments').toEqual([first.body.id, past.body.id]);
+      await short.close();
+    },
+  );
+
+  test(
     'when the client gives up waiting and retries while the charge is still running then the card is charged once',
     points(2),
     async () => {

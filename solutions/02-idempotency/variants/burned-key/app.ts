@@ -18,6 +18,8 @@ const Settings = z.object({
   providerUrl: z.url(),
   /** How long one charge may take before we give up on the acquirer. */
   providerTimeoutMs: z.number().int().positive().default(10_000),
+  /** How long a finished key replays its response (the retry window promised to clients); past it the key is new. */
+  idempotencyRetentionSeconds: z.number().positive().default(86_400),
 });
 
 const PaymentBody = z.object({
@@ -33,7 +35,7 @@ export function createApp(config: Config) {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
   redis?.on('error', (err) => console.error('redis error', err.message));
   const provider = createProvider(settings.providerUrl, settings.providerTimeoutMs);
-  const keys = new IdempotencyKeys(pool);
+  const keys = new IdempotencyKeys(pool, settings.idempotencyRetentionSeconds);
 
   const app = express();
   app.use(express.json());

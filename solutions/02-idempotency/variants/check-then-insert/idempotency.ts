@@ -17,12 +17,16 @@ export function requestHash(input: PaymentInput): string {
 
 /** Looks the key up; if it is new, records it as in flight. Two statements, no constraint. */
 export class IdempotencyKeys {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly retentionSeconds: number,
+  ) {}
 
   async claim(customerId: string, key: string, hash: string): Promise<Claim> {
     const { rows } = await this.pool.query(
-      'SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE customer_id = $1 AND key = $2 LIMIT 1',
-      [customerId, key],
+      `SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE customer_id = $1 AND key = $2
+       AND (completed_at IS NULL OR completed_at >= now() - make_interval(secs => $3)) LIMIT 1`,
+      [customerId, key, this.retentionSeconds],
     );
     const row = rows[0];
     if (row) {

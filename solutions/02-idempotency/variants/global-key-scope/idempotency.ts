@@ -27,7 +27,10 @@ export function requestHash(input: PaymentInput): string {
 
 /** Idempotency keys in Postgres. */
 export class IdempotencyKeys {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly retentionSeconds: number,
+  ) {}
 
   /**
    * Claims the key, or reports what happened to it. The INSERT is the whole decision: the primary
@@ -37,8 +40,10 @@ export class IdempotencyKeys {
     for (let attempt = 0; attempt < 3; attempt++) {
       const inserted = await this.pool.query(
         `INSERT INTO idempotency_keys (customer_id, key, request_hash) VALUES ($1, $2, $3)
-         ON CONFLICT (key) DO NOTHING`,
-        [customerId, key, hash],
+         ON CONFLICT (key) DO UPDATE
+           SET request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL, created_at = now(), completed_at = NULL
+           WHERE idempotency_keys.completed_at < now() - make_interval(secs => $4)`,
+        [customerId, key, hash, this.retentionSeconds],
       );
       if (inserted.rowCount === 1) return { kind: 'claimed' };
       const { rows } = await this.pool.query('SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE key = $1', [

@@ -18,6 +18,8 @@ const Settings = z.object({
   providerUrl: z.url(),
   /** How long one charge may take before we give up on the acquirer. */
   providerTimeoutMs: z.number().int().positive().default(10_000),
+  /** How long a finished key replays its response (the retry window promised to clients); past it the key is new. */
+  idempotencyRetentionSeconds: z.number().positive().default(86_400),
 });
 
 const PaymentBody = z.object({
@@ -34,7 +36,7 @@ export function createApp(config: Config) {
   redis?.on('error', (err) => console.error('redis error', err.message));
   const provider = createProvider(settings.providerUrl, settings.providerTimeoutMs);
   if (!redis) throw new Error('idempotency keys live in Redis: redisUrl is required');
-  const keys = new IdempotencyKeys(redis);
+  const keys = new IdempotencyKeys(redis, settings.idempotencyRetentionSeconds * 1_000);
 
   const app = express();
   app.use(express.json());

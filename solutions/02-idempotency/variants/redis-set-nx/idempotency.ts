@@ -17,8 +17,6 @@ export function requestHash(input: PaymentInput): string {
 
 /** How long a claim may stay in flight: longer than any charge can take (the provider timeout). */
 const IN_FLIGHT_MS = 60_000;
-/** How long a finished key replays its response: the retry window promised to clients. */
-const KEEP_MS = 24 * 60 * 60 * 1000;
 
 interface Entry {
   hash: string;
@@ -30,7 +28,11 @@ interface Entry {
  * instance, exactly one creates the key. The same key then holds the stored response.
  */
 export class IdempotencyKeys {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    /** How long a finished key replays its response: the retry window promised to clients. */
+    private readonly keepMs: number,
+  ) {}
 
   private id(customerId: string, key: string): string {
     return `idempotency:${JSON.stringify([customerId, key])}`;
@@ -52,7 +54,7 @@ export class IdempotencyKeys {
   }
 
   async complete(customerId: string, key: string, hash: string, response: StoredResponse): Promise<void> {
-    await this.redis.set(this.id(customerId, key), JSON.stringify({ hash, response } satisfies Entry), 'PX', KEEP_MS);
+    await this.redis.set(this.id(customerId, key), JSON.stringify({ hash, response } satisfies Entry), 'PX', this.keepMs);
   }
 
   async release(customerId: string, key: string): Promise<void> {

@@ -18,6 +18,8 @@ const Settings = z.object({
   providerUrl: z.url(),
   /** How long one charge may take before we give up on the acquirer. */
   providerTimeoutMs: z.number().int().positive().default(10_000),
+  /** How long a finished key replays its response (the retry window promised to clients); past it the key is new. */
+  idempotencyRetentionSeconds: z.number().positive().default(86_400),
 });
 
 const PaymentBody = z.object({
@@ -59,7 +61,7 @@ export function createApp(config: Config) {
     if (!parsed.success) throw new HttpError(400, `invalid payment: ${parsed.error.issues[0]?.message}`);
     const input = parsed.data;
 
-    const outcome = await onceForKey(pool, input.customerId, key, requestHash(input), async () => ({
+    const outcome = await onceForKey(pool, settings.idempotencyRetentionSeconds, input.customerId, key, requestHash(input), async () => ({
       status: 201,
       body: await createPayment(pool, provider, input),
     }));

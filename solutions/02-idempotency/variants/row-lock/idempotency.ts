@@ -22,6 +22,7 @@ export function requestHash(input: PaymentInput): string {
  */
 export async function onceForKey(
   pool: pg.Pool,
+  retentionSeconds: number,
   customerId: string,
   key: string,
   hash: string,
@@ -37,10 +38,22 @@ export async function onceForKey(
     // A waiter gives up after 5 s and answers 409 rather than holding its connection for ever.
     await client.query(`SET LOCAL lock_timeout = '5s'`);
     const { rows } = await client.query(
-      'SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE customer_id = $1 AND key = $2 FOR UPDATE',
-      [customerId, key],
+      `SELECT request_hash, response_status, response_body,
+              completed_at < now() - make_interval(secs => $3) AS expired
+       FROM idempotency_keys WHERE customer_id = $1 AND key = $2 FOR UPDATE`,
+      [customerId, key, retentionSeconds],
     );
     const row = rows[0];
+    if (row.expired) {
+      // Past its retention the key is forgotten: this request is a new one, and takes the row over.
+      await client.query(
+        `UPDATE idempotency_keys SET request_hash = $3, response_status = NULL, response_body = NULL, created_at = now(), completed_at = NULL
+         WHERE customer_id = $1 AND key = $2`,
+        [customerId, key, hash],
+      );
+      row.request_hash = hash;
+      row.response_status = null;
+    }
     if (row.request_hash !== hash) {
       await client.query('ROLLBACK');
       return { kind: 'mismatch' };

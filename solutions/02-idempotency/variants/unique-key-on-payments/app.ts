@@ -18,6 +18,8 @@ const Settings = z.object({
   providerUrl: z.url(),
   /** How long one charge may take before we give up on the acquirer. */
   providerTimeoutMs: z.number().int().positive().default(10_000),
+  /** How long a finished key replays its response (the retry window promised to clients); past it the key is new. */
+  idempotencyRetentionSeconds: z.number().positive().default(86_400),
 });
 
 const PaymentBody = z.object({
@@ -60,7 +62,7 @@ export function createApp(config: Config) {
     const hash = createHash('sha256')
       .update(JSON.stringify([input.customerId, input.amountCents, input.currency]))
       .digest('hex');
-    const result = await createPayment(pool, provider, input, key, hash);
+    const result = await createPayment(pool, provider, input, key, hash, settings.idempotencyRetentionSeconds);
     switch (result.kind) {
       case 'mismatch':
         throw new HttpError(422, 'this Idempotency-Key was already used for a different payment');

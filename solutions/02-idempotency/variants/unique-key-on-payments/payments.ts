@@ -46,7 +46,8 @@ export type PaymentResult =
  * Records the payment under its idempotency key, charges the card, and records the outcome. The
  * unique (customer_id, idempotency_key) constraint makes the INSERT the claim: of concurrent
  * requests with one key, exactly one inserts the row and charges. The payment row is the stored
- * response: a retry gets it back. A failed charge marks the row 'failed' and frees the key.
+ * response: a retry gets it back, for `retentionSeconds`. A failed charge marks the row 'failed' and
+ * frees the key.
  */
 export async function createPayment(
   pool: pg.Pool,
@@ -54,9 +55,16 @@ export async function createPayment(
   input: PaymentInput,
   key: string,
   hash: string,
+  retentionSeconds: number,
 ): Promise<PaymentResult> {
   let pending: Payment | undefined;
   for (let attempt = 0; attempt < 3 && !pending; attempt++) {
+    // A payment replays for its key's retention; past it the key is given up, so this request is new.
+    await pool.query(
+      `UPDATE payments SET idempotency_key = NULL WHERE customer_id = $1 AND idempotency_key = $2
+       AND status = 'succeeded' AND created_at < now() - make_interval(secs => $3)`,
+      [input.customerId, key, retentionSeconds],
+    );
     const { rows } = await pool.query<PaymentRow>(
       `INSERT INTO payments (customer_id, amount_cents, currency, status, idempotency_key, request_hash)
        VALUES ($1, $2, $3, 'pending', $4, $5)
