@@ -9,6 +9,7 @@
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
+import { EnvironmentError } from './errors.js';
 import { pgUrl, redisUrl, type Endpoints, type PgEndpoint, type RedisEndpoint } from './endpoints.js';
 import { OWNER_LABEL, pidAlive } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, REDIS_DATABASES } from './images.js';
@@ -18,13 +19,7 @@ import { startReplicaPair, type StartedReplicaPair } from './replica.js';
 export type { PgEndpoint, RedisEndpoint, Endpoints } from './endpoints.js';
 export { pgUrl, redisUrl };
 
-/** A problem the user can fix, reported as one line without a stack trace. */
-export class EnvironmentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EnvironmentError';
-  }
-}
+export { EnvironmentError };
 
 interface Stoppable {
   stop(opts?: { timeout?: number }): Promise<unknown>;

@@ -39,16 +39,27 @@ export function testLines(t: TestResult, p: Painter): string {
   return lines.join('\n');
 }
 
+/**
+ * Whether a run passed: no error outside the tests, at least one test ran, and every test that ran
+ * passed. Tests skipped by --filter do not count either way.
+ */
+export function runPassed(run: RunResult): boolean {
+  const ran = run.tests.filter((t) => t.status !== 'skipped');
+  return !run.error && ran.length > 0 && ran.every((t) => t.status === 'passed');
+}
+
 /** An error outside any test, then PASS/FAIL with tests, points and time. */
 export function verdict(run: RunResult, p: Painter): string {
   const lines: string[] = [];
-  const passed = run.tests.filter((t) => t.status === 'passed');
+  const ran = run.error ? run.tests : run.tests.filter((t) => t.status !== 'skipped');
+  const skipped = run.tests.length - ran.length;
+  const passed = ran.filter((t) => t.status === 'passed');
   const pts = passed.reduce((a, t) => a + t.points, 0);
-  const max = run.tests.reduce((a, t) => a + t.points, 0);
+  const max = ran.reduce((a, t) => a + t.points, 0);
   if (run.error) lines.push(p.red(`  ✖ ${run.error.split('\n').slice(0, 6).join('\n    ')}`));
-  const ok = run.tests.length > 0 && passed.length === run.tests.length && !run.error;
   lines.push(
-    `  ${ok ? p.green('PASS') : p.red('FAIL')}  ${passed.length}/${run.tests.length} tests, ${pts}/${max} points, ${(run.durationMs / 1000).toFixed(1)} s`,
+    `  ${runPassed(run) ? p.green('PASS') : p.red('FAIL')}  ${passed.length}/${ran.length} tests, ${pts}/${max} points, ${(run.durationMs / 1000).toFixed(1)} s` +
+      (skipped ? p.dim(` (${skipped} not run: --filter)`) : ''),
   );
   return lines.join('\n');
 }

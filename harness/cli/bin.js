@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Entry point of the `lab` command. The CLI is TypeScript; loading it through tsx would send every
 // module of Vitest and Testcontainers through tsx's loader hooks (about 2.5 s of CPU on each
-// start). Instead it is bundled once with esbuild into .lab/build/cli/, keyed by the content of
-// harness/, and run with plain node. Libraries stay external: only the kit's own code is bundled.
+// start). Instead it is bundled once with esbuild into .lab/build/cli/<hash>/, keyed by the content
+// of harness/, and run with plain node. Libraries stay external: only the kit's own code is bundled.
 import { buildSync } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -24,14 +24,18 @@ function sources(dir) {
 
 const hash = createHash('sha256').update('cli-1');
 for (const f of sources(harness)) hash.update(f).update('\0').update(readFileSync(f)).update('\0');
-const out = join(root, '.lab', 'build', 'cli', `${hash.digest('hex').slice(0, 20)}.mjs`);
+const dir = join(root, '.lab', 'build', 'cli', hash.digest('hex').slice(0, 20));
+const out = join(dir, 'main.js');
 if (!existsSync(out)) {
-  mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
+  const tmp = `${dir}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  // Code splitting: what a command imports lazily (Vitest, Testcontainers) stays out of the
+  // chunk every command loads, so that a cheap command stays cheap.
   buildSync({
-    entryPoints: [join(harness, 'cli', 'main.ts')],
-    outfile: tmp,
+    entryPoints: { main: join(harness, 'cli', 'main.ts') },
+    outdir: tmp,
     bundle: true,
+    splitting: true,
     packages: 'external',
     platform: 'node',
     format: 'esm',
@@ -39,11 +43,15 @@ if (!existsSync(out)) {
     sourcemap: 'inline',
     logLevel: 'error',
   });
-  renameSync(tmp, out);
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another process built the same bundle first
+  }
   // Older bundles are for harness code that no longer exists (a process still running one has it
   // loaded already).
-  for (const old of readdirSync(dirname(out)))
-    if (old.endsWith('.mjs') && join(dirname(out), old) !== out) rmSync(join(dirname(out), old), { force: true });
+  for (const old of readdirSync(dirname(dir)))
+    if (join(dirname(dir), old) !== dir) rmSync(join(dirname(dir), old), { recursive: true, force: true });
 }
 const { main } = await import(pathToFileURL(out).href);
 process.exit(await main(process.argv.slice(2)));

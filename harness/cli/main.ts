@@ -1,10 +1,10 @@
 /**
  * The `lab` CLI: a thin layer over the harness API. Each command is one module in commands/;
- * its option table feeds both parsing and --help.
+ * its option table feeds both parsing and --help. Commands import the heavy parts (Vitest,
+ * Testcontainers) only when they run, so that a cheap command (list, show, hint) stays cheap.
  */
-import { EnvironmentError } from '../containers.js';
+import { EnvironmentError, ServiceStartError } from '../errors.js';
 import { LabError } from '../lab-schema.js';
-import { ServiceStartError } from '../testing/service.js';
 import { formatOptions, parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { doctor } from './commands/doctor.js';

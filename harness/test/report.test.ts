@@ -36,7 +36,14 @@ const finished: TestResult[] = [
     failure:
       'AssertionError: 23 of 60 transfers failed (23 × HTTP 500)\nPostgres detected 23 × deadlock detected (40P01) in this database during the storm.\n\n- Expected\n+ Received\n\n- 60\n+ 37',
   },
-  { name: 'bonus: when the storm runs then Postgres records zero deadlocks', status: 'skipped', points: 2, tier: 'bonus', durationMs: 0 },
+  {
+    name: 'bonus: when the storm runs then Postgres records zero deadlocks',
+    status: 'failed',
+    points: 2,
+    tier: 'bonus',
+    durationMs: 4_100,
+    failure: 'AssertionError: 59 of 120 transfers failed (59 × HTTP 500): expected 61 to be 120',
+  },
 ];
 
 describe('the report of a run', () => {
@@ -46,6 +53,19 @@ describe('the report of a run', () => {
     const run: RunResult = { lab: 'deadlocks', tree: 'your copy (work/01-deadlocks)', tests: finished, durationMs: 21_300 };
     printed.push(verdict(run, plain));
     await expect(printed.join('\n') + '\n').toMatchFileSnapshot(golden('report.txt'));
+  });
+
+  test('when --filter ran only some tests then the verdict counts those, and says how many did not run', () => {
+    const run: RunResult = {
+      lab: 'deadlocks',
+      tree: 'solution',
+      tests: [
+        { ...finished[0]!, status: 'passed' },
+        { ...finished[1]!, status: 'skipped', failure: undefined },
+      ],
+      durationMs: 8_300,
+    };
+    expect(verdict(run, plain)).toBe('  PASS  1/1 tests, 1/1 points, 8.3 s (1 not run: --filter)');
   });
 
   test('when the run failed outside any test then the verdict says why, before FAIL', () => {

@@ -18,6 +18,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildScript } from '../build.js';
+import { ServiceStartError } from '../errors.js';
 import { pidAlive } from '../owner.js';
 import { ROOT } from '../paths.js';
 
@@ -30,12 +31,7 @@ const HOST_BOOT_TIMEOUT_MS = 60_000;
 const DEFAULT_PRELOAD = ['express', 'pg', 'ioredis', 'zod'];
 const SOCKET_PREFIX = 'backend-labs-hosts-';
 
-export class ServiceStartError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ServiceStartError';
-  }
-}
+export { ServiceStartError };
 
 export interface StartRequest {
   /** 0-based instance number, for messages. */

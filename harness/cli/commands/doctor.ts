@@ -1,4 +1,3 @@
-import { dockerAvailable, imagePresent } from '../../containers.js';
 import { IMAGES } from '../../images.js';
 import { loadLabs } from '../../lab-schema.js';
 import type { Command } from '../command.js';
@@ -17,6 +16,7 @@ export const doctor: Command = {
     };
     const major = Number(process.versions.node.split('.')[0]);
     line(major >= 20, `Node ${process.versions.node}`, 'the kit needs Node 20 or newer');
+    const { dockerAvailable, imagePresent } = await import('../../containers.js');
     const d = await dockerAvailable();
     line(
       d.ok,

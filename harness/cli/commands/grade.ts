@@ -1,12 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { classCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../../formats.js';
-import { defaultJobs, gradeSubmissions, listSubmissions, type LearnerGrade, type Submission } from '../../grade.js';
+import type { LearnerGrade, Submission } from '../../grade.js';
+import { defaultJobs } from '../../jobs.js';
 import { findLab, LabError, loadLabs, type Lab } from '../../lab-schema.js';
 import { ROOT, WORK_DIR } from '../../paths.js';
-import { RunnerSet } from '../../runner.js';
-import { withServices } from '../../session.js';
-import { HostPool } from '../../testing/host.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
@@ -35,6 +33,12 @@ export const grade: Command = {
   ],
   async run({ positionals, options }) {
     if (options.target && options.submissions) throw new UsageError('choose --target or --submissions, not both');
+    const [{ gradeSubmissions, listSubmissions }, { RunnerSet }, { withServices }, { HostPool }] = await Promise.all([
+      import('../../grade.js'),
+      import('../../runner.js'),
+      import('../../session.js'),
+      import('../../testing/host.js'),
+    ]);
     const labs: Lab[] = positionals.length ? positionals.map((p) => findLab(p)) : loadLabs();
     let subs: Submission[];
     if (typeof options.submissions === 'string') {

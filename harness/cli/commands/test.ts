@@ -1,8 +1,6 @@
 import { findLab } from '../../lab-schema.js';
 import { recordRun } from '../../progress.js';
-import { header, testLines, verdict } from '../../report.js';
-import { runLabTests } from '../../runner.js';
-import { withServices } from '../../session.js';
+import { header, runPassed, testLines, verdict } from '../../report.js';
 import { stageTree, type TreeSpec } from '../../trees.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
@@ -34,6 +32,7 @@ export const test: Command = {
           : { kind: 'learner' };
     // Stage first, so a missing copy is reported before any container starts.
     const tree = stageTree(lab, spec);
+    const [{ runLabTests }, { withServices }] = await Promise.all([import('../../runner.js'), import('../../session.js')]);
     const result = await withServices(
       [lab],
       (endpoints) => {
@@ -50,7 +49,7 @@ export const test: Command = {
     );
     if (spec.kind === 'learner') recordRun(lab, result);
     out(verdict(result, c));
-    const allPassed = result.tests.length > 0 && result.tests.every((t) => t.status === 'passed') && !result.error;
+    const allPassed = runPassed(result);
     if (spec.kind === 'learner')
       out(
         allPassed

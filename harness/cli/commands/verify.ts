@@ -1,9 +1,6 @@
 import { cpuNow, defaultJobs } from '../../jobs.js';
 import { findLab, loadLabs, type Lab } from '../../lab-schema.js';
-import { labPackages } from '../../runner.js';
-import { withServices } from '../../session.js';
-import { HostPool } from '../../testing/host.js';
-import { verifyLab, type Check } from '../../verify.js';
+import type { Check } from '../../verify.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
@@ -58,6 +55,12 @@ export const verify: Command = {
     const jobs = (options.jobs as number | undefined) ?? defaultJobs();
     if (!(jobs >= 1) || !Number.isInteger(jobs)) throw new UsageError('--jobs takes a whole number of at least 1');
     if (!(repeat >= 1) || !Number.isInteger(repeat)) throw new UsageError('--repeat takes a whole number of at least 1');
+    const [{ labPackages }, { withServices }, { HostPool }, { verifyLab }] = await Promise.all([
+      import('../../runner.js'),
+      import('../../session.js'),
+      import('../../testing/host.js'),
+      import('../../verify.js'),
+    ]);
     const checks: Check[] = [];
     const costs: Cost[] = [];
     const t0 = Date.now();

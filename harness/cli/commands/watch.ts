@@ -2,9 +2,7 @@ import { join } from 'node:path';
 import { findLab } from '../../lab-schema.js';
 import { recordRun } from '../../progress.js';
 import { header, testLines, verdict } from '../../report.js';
-import { withServices } from '../../session.js';
 import { learnerDir, stageTree } from '../../trees.js';
-import { watchLab } from '../../watch.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
@@ -20,6 +18,7 @@ export const watch: Command = {
     const lab = findLab(positionals[0]!);
     const tree = stageTree(lab, { kind: 'learner' });
     const origin = join(learnerDir(lab), 'src');
+    const [{ watchLab }, { withServices }] = await Promise.all([import('../../watch.js'), import('../../session.js')]);
     await withServices(
       [lab],
       async (endpoints) => {
