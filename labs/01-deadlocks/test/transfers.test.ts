@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import {
   bonus,
   conceptLabel,
+  eventually,
   explainFound,
   overlap,
   points,
@@ -33,37 +34,120 @@ async function balances(ids: number[]): Promise<Map<number, number>> {
 const sum = (xs: Iterable<number>) => [...xs].reduce((a, b) => a + b, 0);
 const is2xx = (o: Outcome) => o.status >= 200 && o.status < 300;
 
-/** Fires transfers at both instances at once (even-numbered ones at instance 1, odd at instance 2). */
-async function fire(service: typeof lab.service, transfers: { from: number; to: number; amountCents: number }[]): Promise<Outcome[]> {
-  const results = await overlap(transfers.length, (i) => service.http(i).post('/transfers', transfers[i], { timeoutMs: 30_000 }));
+/**
+ * Fires transfers at both instances at once (even-numbered ones at instance 1, odd at instance 2;
+ * `first` numbers the first of them, for a storm fired in waves).
+ */
+async function fire(
+  service: typeof lab.service,
+  transfers: { from: number; to: number; amountCents: number }[],
+  first = 0,
+): Promise<Outcome[]> {
+  const results = await overlap(transfers.length, (i) => service.http(first + i).post('/transfers', transfers[i], { timeoutMs: 30_000 }));
   return results.map((r) => (r.ok ? { status: r.value.status, body: r.value.body } : { status: 0, error: r.error.message }));
 }
 
+/** Sessions of `service` waiting for a lock (a row, a transaction, an advisory lock). */
+async function lockWaiters(service: typeof lab.service): Promise<number> {
+  const { rows } = await lab.db.query(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'`,
+    [service.appName],
+  );
+  return rows[0].n;
+}
+
+/** Accounts no transfer touches, added halfway through a storm: enough rows that the planner prefers the primary key index. */
+const FILLER = { from: 50_000_000, rows: 5_000 };
+/** Transfers in the first wave of a storm: one each way per pair. */
+const FIRST_WAVE = 6;
+
+/** A harness transaction holding rows locked (FOR UPDATE) until it commits. */
+async function holdRows(ids: number[]) {
+  const client = await lab.db.connect();
+  await client.query('BEGIN');
+  await client.query('SELECT id FROM accounts WHERE id = ANY($1::bigint[]) FOR UPDATE', [ids]);
+  const { rows } = await client.query('SELECT pg_current_xact_id()::xid::text AS xid');
+  return {
+    /** How many of the rows no one but this transaction has locked since. */
+    stillOurs: async () =>
+      (await lab.db.query('SELECT count(*)::int AS n FROM accounts WHERE id = ANY($1::bigint[]) AND xmax = $2::xid', [ids, rows[0].xid]))
+        .rows[0].n as number,
+    commit: () => client.query('COMMIT'),
+    release: async () => {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    },
+  };
+}
+
 /**
- * A storm of opposing transfers between pairs of accounts, on two fresh instances. The instances
- * are stopped afterwards so that every Postgres backend has flushed its statistics, which makes
- * the deadlock count exact.
+ * A storm of opposing transfers between pairs of accounts (a, b), on two fresh instances. The
+ * instances are stopped afterwards so that every Postgres backend has flushed its statistics,
+ * which makes the deadlock count exact.
+ *
+ * Nothing here leaves the lock order to luck. The accounts are inserted highest id first, so the
+ * heap holds every b before its a, and the table is analyzed while it is small, so that the planner
+ * scans the heap. The harness locks the a rows in one transaction and the b rows in another. The
+ * first wave (one transfer each way per pair) arrives and queues behind them. Then the table grows
+ * and is analyzed, as autovacuum does, so that the planner switches to the primary key index (id
+ * order), and the rest of the storm arrives. The harness lets go of the a rows first, then of the b
+ * rows. A transfer whose lock order comes from the request, from the plan (SELECT … WHERE id IN (…)
+ * FOR UPDATE without ORDER BY) or from where the rows sit then holds one row of a pair while another
+ * holds the other: a deadlock, every run. A global order the service chooses is unaffected.
  */
 async function opposingStorm(count: number) {
-  const ids = await seed(...Array(6).fill(1_000_000));
+  const ids = Array.from({ length: 6 }, () => nextId++);
+  for (const id of [...ids].reverse())
+    await lab.db.query('INSERT INTO accounts (id, owner, balance_cents) VALUES ($1, $2, $3)', [id, `owner-${id}`, 1_000_000]);
   const transfers = Array.from({ length: count }, (_, i) => {
     const a = ids[(i >> 1) % 3]!;
     const b = ids[3 + ((i >> 1) % 3)]!;
     return i % 2 === 0 ? { from: a, to: b, amountCents: 100 + i } : { from: b, to: a, amountCents: 100 + i };
   });
+  await lab.db.query('ANALYZE accounts');
   const before = await lab.stats.database();
   const service = await lab.startService({ instances: 2 });
-  const outcomes = await fire(service, transfers);
+  const holdA = await holdRows(ids.slice(0, 3));
+  const holdB = await holdRows(ids.slice(3));
+  let outcomes: Outcome[];
+  try {
+    const firstWave = fire(service, transfers.slice(0, FIRST_WAVE));
+    await eventually(async () => (await lockWaiters(service)) >= FIRST_WAVE, { timeoutMs: 3_000, everyMs: 20 });
+    await lab.db.query(
+      `INSERT INTO accounts (id, owner, balance_cents) SELECT g, 'filler', 0 FROM generate_series($1::bigint, $2::bigint) g`,
+      [FILLER.from, FILLER.from + FILLER.rows - 1],
+    );
+    await lab.db.query('ANALYZE accounts');
+    const rest = fire(service, transfers.slice(FIRST_WAVE), FIRST_WAVE);
+    await eventually(async () => (await lockWaiters(service)) >= 2 * FIRST_WAVE, { timeoutMs: 3_000, everyMs: 20 });
+    await holdA.commit();
+    // Until a transfer has taken each a row (or a second, for a service that takes no a first).
+    await eventually(async () => (await holdA.stillOurs()) === 0, { timeoutMs: 1_000, everyMs: 10 });
+    await holdB.commit();
+    outcomes = [...(await firstWave), ...(await rest)];
+  } finally {
+    await holdA.release();
+    await holdB.release();
+  }
   const logged = service.loggedConcepts();
   await service.close();
   await lab.stats.settle(service);
   const after = await lab.stats.database();
+  await lab.db.query('DELETE FROM accounts WHERE id >= $1', [FILLER.from]);
+  await lab.db.query('VACUUM ANALYZE accounts');
   return { ids, transfers, outcomes, logged, deadlocks: after.deadlocks - before.deadlocks };
 }
 
 function stormReport(s: Awaited<ReturnType<typeof opposingStorm>>): string {
   const lines = [summarizeOutcomes('transfers', s.outcomes, is2xx)];
-  if (s.deadlocks > 0) lines.push(`Postgres detected ${s.deadlocks} × ${conceptLabel('40P01')} in this database during the storm.`);
+  if (s.deadlocks > 0)
+    lines.push(
+      `Postgres detected ${s.deadlocks} × ${conceptLabel('40P01')} in this database during the storm. ` +
+        'Halfway through it the table grew and was analyzed, so the planner switched from scanning the heap (where the rows ' +
+        'sit in the opposite of id order) to the primary key index: a lock order taken from the request, from the plan ' +
+        '(… WHERE id IN (…) FOR UPDATE without ORDER BY) or from where the rows sit is not a global order. Choose one (ORDER BY id).',
+    );
   const explained = explainFound(s.logged);
   if (explained) lines.push('The service logged:\n' + explained);
   return lines.join('\n');
