@@ -88,7 +88,17 @@ export interface LabContext {
   faultPoint(server: 'redis' | 'postgres' | 'replica'): Promise<FaultPoint & { url: string }>;
   /** Starts (more) instances of the service; they stop after the file's tests. */
   startService(opts?: ServiceOptions): Promise<Service>;
+  /**
+   * Runs fn while no other run on the same servers is inside its own exclusive section. For the
+   * short, timing-sensitive bursts of a test (200 requests at once, reads with a latency bound):
+   * when several trees are verified or graded at once, their bursts then never pile onto the CPU
+   * together. Waiting for the section counts towards the test's time-out.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
 }
+
+/** The advisory lock behind exclusive(), taken in the servers' admin database (shared by every run). */
+const EXCLUSIVE_LOCK = 7_340_002;
 
 export function useLab(opts: UseLabOptions = {}): LabContext {
   const state: Partial<LabContext> = {};
@@ -141,6 +151,18 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       faultPoints.push(fp);
       const target = { redis: state.redisUrl, postgres: state.databaseUrl, replica: state.replicaUrl }[server];
       return Object.assign(fp, { url: fp.urlFor(target!) });
+    };
+    state.exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
+      const c = new pg.Client({ connectionString: pgUrl(ep.postgres!), application_name: 'lab-harness-exclusive' });
+      c.on('error', () => undefined);
+      await c.connect();
+      try {
+        await c.query('SELECT pg_advisory_lock($1)', [EXCLUSIVE_LOCK]);
+        return await fn();
+      } finally {
+        // Ending the session releases the lock, even if fn threw or the unlock would fail.
+        await c.end().catch(() => undefined);
+      }
     };
     const n = opts.instances ?? 1;
     if (n > 0) state.service = await state.startService({ instances: n });

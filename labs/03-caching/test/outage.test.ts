@@ -74,7 +74,7 @@ describe('when Redis fails', () => {
       const [cached, cold] = await seed(2);
       await warmThrough(service, cached!);
       await fp.down();
-      const problems = await readDuringOutage(service, [cached!, cold!], 6);
+      const problems = await lab.exclusive(() => readDuringOutage(service, [cached!, cold!], 6));
       expect(problems, outageReport('Redis down (connections refused and reset)', problems, service)).toEqual([]);
     });
   });
@@ -84,7 +84,7 @@ describe('when Redis fails', () => {
       const [cached, cold] = await seed(2);
       await warmThrough(service, cached!);
       await fp.timeout();
-      const problems = await readDuringOutage(service, [cached!, cold!], 6);
+      const problems = await lab.exclusive(() => readDuringOutage(service, [cached!, cold!], 6));
       expect(problems, outageReport('a Redis that accepts connections and commands but never answers', problems, service)).toEqual([]);
     });
   });
