@@ -46,7 +46,21 @@ async function waitForStart(): Promise<StartMessage> {
   });
 }
 
+/**
+ * Node writes to a pipe synchronously on Linux: a service that logs a lot (a Redis outage, an error
+ * per request) would stall its whole event loop whenever the harness process reading the pipe is
+ * a moment late, and its own timeouts would then fire for a reason that is not its own. Make the
+ * writes asynchronous (buffered in this process) instead.
+ */
+function nonBlockingOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { setBlocking?: (b: boolean) => unknown } })._handle;
+    handle?.setBlocking?.(false);
+  }
+}
+
 async function main(): Promise<void> {
+  nonBlockingOutput();
   const { src, build, config, appName } = await waitForStart();
   // pg reads PGAPPNAME when a client is created, so this names the service's sessions.
   process.env.PGAPPNAME = appName;
