@@ -12,6 +12,13 @@ import { catalogHelpers, pageSummary } from './catalog-helpers.js';
 const TTL_SECONDS = 600;
 const lab = useLab({ instances: 2, settings: { cacheTtlSeconds: TTL_SECONDS } });
 const { seed, pageCalls, warm, cacheKeys } = catalogHelpers(lab, 1_000);
+/**
+ * A read right after a write costs at most one page load (about 300 ms) plus a look at the cache.
+ * Like the lab's other SLO, the bound is generous: a read that waits for a fill lock to expire
+ * instead of for the load is several times over it.
+ */
+const READ_AFTER_WRITE_BOUND_MS = 3_000;
+
 /** The page a cold read builds: the product's cache entries are deleted, then it is read. */
 async function coldRead(id: number, instance: number) {
   const keys = [...(await cacheKeys([id])).values()].flat();
@@ -69,6 +76,7 @@ describe('product cache', () => {
     }
 
     const stale: string[] = [];
+    const slow: string[] = [];
     const partial: string[] = [];
     let expected = { name: p!.name, priceCents: p!.priceCents };
     const rounds = [
@@ -91,6 +99,7 @@ describe('product cache', () => {
               (r.status === 200 ? `${JSON.stringify(seen.name)} at ${seen.priceCents}` : `HTTP ${r.status}`) +
               ` (expected ${JSON.stringify(expected.name)} at ${expected.priceCents})`,
           );
+        if (r.ms > READ_AFTER_WRITE_BOUND_MS) slow.push(`${where}: answered after ${Math.round(r.ms)} ms`);
       }
       // What was served after the write must be the very page a cold read builds, field for field.
       const cold = await coldRead(p!.id, writer);
@@ -120,6 +129,13 @@ describe('product cache', () => {
         "The cache must hold what the read path would build. A write that puts its own row in the cache (the PUT's answer, " +
         'or the patch) caches a partial page: name and price are new, but the rest of the page (the review summary) is gone ' +
         'until the entry expires. Delete the entry, or write through the whole page, loaded as a read loads it.',
+    ).toEqual([]);
+    expect(
+      slow,
+      `reads right after an update took longer than ${READ_AFTER_WRITE_BOUND_MS} ms (${slow.length} of 4):\n  ${slow.join('\n  ')}\n` +
+        'A read after a write costs at most one page load (about 300 ms). Waiting for seconds usually means the read queued ' +
+        'behind a fill lock nobody released: the loader must release its lock (only if it is still its own) as soon as the ' +
+        'page is cached, not leave it to expire by its TTL.',
     ).toEqual([]);
   });
 
