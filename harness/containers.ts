@@ -6,7 +6,7 @@
  * be disabled, so the harness stops its own containers at exit, on SIGINT/SIGTERM and on a crash,
  * and `sweepOrphans()` removes containers whose owning process died without cleaning up.
  */
-import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
+import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { EnvironmentError } from './errors.js';
@@ -14,6 +14,7 @@ import { pgUrl, redisUrl, type Endpoints, type PgEndpoint, type RedisEndpoint } 
 import { OWNER_LABEL, pidAlive } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, REDIS_DATABASES } from './images.js';
 import type { ServiceName } from './lab-schema.js';
+import { postgresContainer } from './pg-container.js';
 import { startReplicaPair, type StartedReplicaPair } from './replica.js';
 
 export type { PgEndpoint, RedisEndpoint, Endpoints } from './endpoints.js';
@@ -120,18 +121,7 @@ const labels = () => ({ [OWNER_LABEL]: String(process.pid) });
 
 export async function startPostgres(): Promise<StartedPostgreSqlContainer> {
   try {
-    const c = await tracked(
-      new PostgreSqlContainer(IMAGES.postgres)
-        .withUsername('lab')
-        .withPassword('lab')
-        .withDatabase('lab_admin')
-        .withCommand(['postgres', ...POSTGRES_ARGS])
-        .withLabels(labels())
-        .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
-        .withSharedMemorySize(POSTGRES_SHM_BYTES)
-        .withStartupTimeout(60_000)
-        .start(),
-    );
+    const c = await tracked(postgresContainer({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels(), shmBytes: POSTGRES_SHM_BYTES }).start());
     running.add(c);
     return c;
   } catch (e) {

@@ -20,13 +20,14 @@
  * Tests reach the pair through useLab() (lab.replicaUrl, lab.replicaDb, lab.replicaStats,
  * lab.replication, lab.faultPoint('replica')); ReplicationProbe and waitForDatabase live in replication.ts.
  */
-import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
+import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { getContainerRuntimeClient, StartedNetwork } from 'testcontainers';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import pg from 'pg';
 import type { PgEndpoint } from './endpoints.js';
 import { pidAlive } from './owner.js';
+import { postgresContainer } from './pg-container.js';
 import { REPLICA_APPLY_DELAY_MS } from './replication.js';
 
 /** The primary's name on the pair's network. */
@@ -34,7 +35,6 @@ export const PRIMARY_ALIAS = 'lab-primary';
 const REPLICATION_ROLE = 'lab_replication';
 const REPLICATION_PASSWORD = 'lab_replication';
 const SLOT = 'lab_replica';
-const DATA_DIR = '/var/lib/postgresql/data';
 
 export interface ReplicaPairOptions {
   image: string;
@@ -176,17 +176,18 @@ export async function startReplicaPair(opts: ReplicaPairOptions): Promise<Starte
     });
   };
   const base = (which: 'primary' | 'replica') =>
-    new PostgreSqlContainer(opts.image)
+    postgresContainer({
+      image: opts.image,
+      args: opts.args,
+      labels: opts.labels,
+      shmBytes: opts.shmBytes ?? 64 * 1024 * 1024,
+      user,
+      password,
+      database,
+      startupTimeoutMs: 120_000,
+    })
       .withLogConsumer(keep(which))
-      .withUsername(user)
-      .withPassword(password)
-      .withDatabase(database)
-      .withCommand(['postgres', ...opts.args])
-      .withLabels(opts.labels)
-      .withTmpFs({ [DATA_DIR]: 'rw' })
-      .withSharedMemorySize(opts.shmBytes ?? 64 * 1024 * 1024)
-      .withNetwork(network)
-      .withStartupTimeout(120_000);
+      .withNetwork(network);
 
   let primary: StartedPostgreSqlContainer | undefined;
   let replica: StartedPostgreSqlContainer | undefined;
