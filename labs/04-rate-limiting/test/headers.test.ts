@@ -4,16 +4,18 @@
  * 4th request (a token bucket refills one token every 15 / 3 = 5 s; a sliding log waits for the
  * oldest entry, about 15 s), so "clearly too early" and "on time" are seconds apart.
  *
- * Retry-After is judged on three keys at once:
+ * Retry-After is judged on eleven keys at once:
  *   - "back to back": 3 requests, then a 4th at once;
- *   - "spread": 3 requests, then a 4th 4.2 s (and, on the third key, 4.55 s) after the first. The
- *     true wait is then clearly shorter than a window (a sliding log: about 10.8 s; a token bucket:
- *     under a second), so a Retry-After that is always the window's length shows as the
+ *   - "spread": 3 requests, then a 4th 3.95 s, 4.05 s, … 4.85 s after the first (ten keys). The
+ *     true wait is then clearly shorter than a window (a sliding log: about 10.2 to 11 s; a token
+ *     bucket: under a second), so a Retry-After that is always the window's length shows as the
  *     overstatement it is.
  * On each, a retry 0.25 s after the stated time must pass: the server's clock read the wait no
  * later than the test received the 429, so a value rounded up is never too short, whatever the
- * load, and a value rounded down is short by the fraction it dropped. The three keys put that
- * fraction about a third of a second apart, so on at least one of them it is over half a second.
+ * load, and a value rounded down is short by the fraction it dropped. The ten spread keys put that
+ * fraction a tenth of a second apart, all around the second, so on several of them it is over
+ * 0.6 s, whatever the machine's delays added to every key alike: a value rounded down is caught
+ * unless every one of those retries was late by more than that.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { bonus, points, useLab } from '../../../harness/testing/index.js';
@@ -29,8 +31,12 @@ beforeAll(async () => {
   await healthy(lab.service);
 });
 
-/** Where the 4th request of the spread scenarios goes, after the first: inside one refill interval (5 s). */
-const SPREADS_MS = [4_200, 4_550];
+/**
+ * Where the 4th request of the spread scenarios goes, after the first: inside one refill interval
+ * (5 s), a tenth of a second apart, so that the fractions of a second in the true waits cover the
+ * whole second.
+ */
+const SPREADS_MS = Array.from({ length: 10 }, (_, i) => 3_950 + 100 * i);
 /** How long after the stated Retry-After the obedient retry is sent. */
 const OBEY_MS = 250;
 
