@@ -121,7 +121,9 @@ const labels = () => ({ [OWNER_LABEL]: String(process.pid) });
 
 export async function startPostgres(): Promise<StartedPostgreSqlContainer> {
   try {
-    const c = await tracked(postgresContainer({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels(), shmBytes: POSTGRES_SHM_BYTES }).start());
+    const c = await tracked(
+      postgresContainer({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels(), shmBytes: POSTGRES_SHM_BYTES }).start(),
+    );
     running.add(c);
     return c;
   } catch (e) {
@@ -162,14 +164,17 @@ export async function startReplication(): Promise<StartedReplicaPair> {
 
 /**
  * Starts the servers a lab declares, in parallel. Labs that need no replica start no replica.
- * `extraStarters` lets optional services (the replica pair) plug in without this file knowing them.
+ * `alsoPlainPostgres`: the run also has labs that use Postgres without a replica (verify, or grade
+ * of several labs). They get a plain server of their own, so that the replica does not replay
+ * their writes (a standby replaying every other lab's test databases kept a core a quarter busy).
  */
-export async function startServices(needs: readonly ServiceName[]): Promise<StartedServices> {
+export async function startServices(needs: readonly ServiceName[], opts: { alsoPlainPostgres?: boolean } = {}): Promise<StartedServices> {
   installCleanupHandlers();
   await checkDocker();
   await sweepOrphans();
   const want = new Set(needs);
   if (want.has('replica')) want.add('postgres');
+  const plainPostgres = want.has('postgres') && (!want.has('replica') || opts.alsoPlainPostgres === true);
   const started: StartedServices = {
     endpoints: {},
     extras: {},
@@ -183,7 +188,7 @@ export async function startServices(needs: readonly ServiceName[]): Promise<Star
   };
   try {
     const [pg, redis, pair] = await Promise.all([
-      want.has('postgres') && !want.has('replica') ? startPostgres() : undefined,
+      plainPostgres ? startPostgres() : undefined,
       want.has('redis') ? startRedis() : undefined,
       want.has('replica') ? startReplication() : undefined,
     ]);
@@ -202,8 +207,9 @@ export async function startServices(needs: readonly ServiceName[]): Promise<Star
       started.endpoints.redis = { host: redis.getHost(), port: redis.getPort() };
     }
     if (pair) {
-      // The pair's primary is the lab's Postgres: a replica lab runs two servers, not three.
-      started.endpoints.postgres = pair.primaryEndpoint;
+      // A run of replica labs only uses the pair's primary as its Postgres: two servers, not three.
+      if (!pg) started.endpoints.postgres = pair.primaryEndpoint;
+      else started.endpoints.replicaPrimary = pair.primaryEndpoint;
       started.endpoints.replica = pair.replicaEndpoint;
       started.extras.replication = pair;
       started.extras.stop = async () => {

@@ -18,6 +18,12 @@ export interface Endpoints {
   postgres?: PgEndpoint;
   redis?: RedisEndpoint;
   replica?: PgEndpoint & { primaryAlias?: string };
+  /**
+   * The primary the replica streams from, when it is not `postgres`: a run that mixes labs with and
+   * without a replica gives the others a server of their own, so that the replica replays only the
+   * replica labs' writes. Labs that declare "replica" use it as their Postgres (runner.endpointsFor).
+   */
+  replicaPrimary?: PgEndpoint;
 }
 
 export function pgUrl(e: PgEndpoint, database = e.database): string {

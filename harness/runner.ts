@@ -83,10 +83,15 @@ export function labVitestOptions(lab: Lab) {
   };
 }
 
-/** Servers shared by several labs: a lab sees only those it declares. */
+/**
+ * Servers shared by several labs: a lab sees only those it declares. A lab with a replica gets the
+ * replica's primary as its Postgres.
+ */
 export function endpointsFor(lab: Lab, all: Endpoints): Endpoints {
   const ep: Endpoints = { ...all };
-  if (!lab.services.includes('replica')) delete ep.replica;
+  delete ep.replicaPrimary;
+  if (lab.services.includes('replica')) ep.postgres = all.replicaPrimary ?? all.postgres;
+  else delete ep.replica;
   if (!lab.services.includes('redis')) delete ep.redis;
   return ep;
 }

@@ -35,7 +35,9 @@ export async function withServices<T>(labs: Lab[], fn: (endpoints: Endpoints) =>
   if (given) return fn(given);
   const label = `Starting ${needs.join(' + ')} with Testcontainers`;
   trace('servers-start');
-  const started = wrap ? await wrap(label, () => startServices(needs)) : await startServices(needs);
+  // Labs without a replica, run beside labs with one, get a Postgres of their own.
+  const opts = { alsoPlainPostgres: labs.some((l) => l.services.includes('postgres') && !l.services.includes('replica')) };
+  const started = wrap ? await wrap(label, () => startServices(needs, opts)) : await startServices(needs, opts);
   trace('servers-ready');
   try {
     return await fn(started.endpoints);

@@ -100,3 +100,24 @@ describe('variant.json', () => {
     ).toEqual(['should pass but failed: "a"']);
   });
 });
+
+describe('servers per lab', () => {
+  const pgAt = (port: number) => ({ host: '127.0.0.1', port, user: 'lab', password: 'lab', database: 'lab_admin' });
+  const all = { postgres: pgAt(1), redis: { host: '127.0.0.1', port: 2 }, replica: pgAt(3), replicaPrimary: pgAt(4) };
+
+  test('when a run mixes labs with and without a replica then only replica labs use the replica’s primary', async () => {
+    const { endpointsFor } = await import('../runner.js');
+    const plain = endpointsFor(findLab('deadlocks'), all);
+    expect(plain).toEqual({ postgres: pgAt(1) });
+    const withRedis = endpointsFor(findLab('caching'), all);
+    expect(withRedis).toEqual({ postgres: pgAt(1), redis: all.redis });
+    const replicaLab = endpointsFor(findLab('replication-lag'), all);
+    expect(replicaLab).toEqual({ postgres: pgAt(4), redis: all.redis, replica: pgAt(3) });
+  });
+
+  test('when only replica labs run then their Postgres is the one server the replica streams from', async () => {
+    const { endpointsFor } = await import('../runner.js');
+    const { replicaPrimary: _, ...pairOnly } = { ...all, postgres: pgAt(4) };
+    expect(endpointsFor(findLab('replication-lag'), pairOnly)).toEqual({ postgres: pgAt(4), redis: all.redis, replica: pgAt(3) });
+  });
+});

@@ -60,6 +60,8 @@ function nonBlockingOutput(): void {
 }
 
 async function main(): Promise<void> {
+  // Named in ps, top and process accounting: a service instance, not the harness.
+  process.title = 'lab-host';
   nonBlockingOutput();
   const { src, build, config, appName } = await waitForStart();
   // pg reads PGAPPNAME when a client is created, so this names the service's sessions.
