@@ -147,7 +147,14 @@ export async function startReplicaPair(opts: ReplicaPairOptions): Promise<Starte
   const password = opts.password ?? 'lab';
   const database = opts.database ?? 'lab_admin';
   const applyDelayMs = opts.applyDelayMs ?? REPLICA_APPLY_DELAY_MS;
-  const script = replicaInitScript(opts.args, applyDelayMs);
+  // The kit's servers run with synchronous_commit=off, which lets a commit's WAL wait up to
+  // wal_writer_delay (200 ms, longer on a busy machine) before it is flushed, and a walsender only
+  // ships flushed WAL. On the primary of a pair that would blur the lag: sometimes a commit reached
+  // the replica only after its 500 ms apply delay had run out, and the moment when the replica has
+  // received a transaction's changes but not yet applied its commit (the one a fix that reads the
+  // LSN before COMMIT gets wrong) never came. Flushing at commit costs nothing here (fsync=off).
+  const args = [...opts.args, '-c', 'synchronous_commit=on'];
+  const script = replicaInitScript(args, applyDelayMs);
 
   await sweepOrphanNetworks(opts.labels);
   const client = await getContainerRuntimeClient();
@@ -178,7 +185,7 @@ export async function startReplicaPair(opts: ReplicaPairOptions): Promise<Starte
   const base = (which: 'primary' | 'replica') =>
     postgresContainer({
       image: opts.image,
-      args: opts.args,
+      args,
       labels: opts.labels,
       shmBytes: opts.shmBytes ?? 64 * 1024 * 1024,
       user,
