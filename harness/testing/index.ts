@@ -10,7 +10,7 @@
  */
 export { useLab, type LabContext, type ServiceOptions, type UseLabOptions } from './context.js';
 export { points, bonus, type Tier } from './grading.js';
-export { HttpClient, HttpTimeoutError, type HttpResponse, type RequestOptions } from './http.js';
+export { HttpClient, HttpTimeoutError, ResponseHeaders, type HttpResponse, type RequestOptions } from './http.js';
 export { overlap, sleep, eventually, type Settled } from './concurrency.js';
 export { PgStats, type DatabaseFigures } from './pg-stats.js';
 export type { Service, Instance, LabConfig } from './service.js';

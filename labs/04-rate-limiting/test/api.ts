@@ -68,7 +68,7 @@ const int = (v: string | null | undefined) => (v != null && /^\s*\d+\s*$/.test(v
  * RateLimit-Reset of draft 6 (the contract), or the combined `RateLimit: limit=…, remaining=…,
  * reset=…` of draft 7, or `RateLimit: "name";r=…;t=…` with `RateLimit-Policy: "name";q=…` of draft 8.
  */
-export function rateLimitHeaders(h: Headers): RateLimitHeaders {
+export function rateLimitHeaders(h: Pick<Headers, 'get' | 'has'>): RateLimitHeaders {
   if (h.has('ratelimit-limit') || h.has('ratelimit-remaining') || h.has('ratelimit-reset'))
     return {
       limit: int(h.get('ratelimit-limit')),
