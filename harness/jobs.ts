@@ -1,6 +1,6 @@
 /** Running work concurrently, and what it cost. */
 import { availableParallelism } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Runs tasks with at most `jobs` in flight; results keep the input order. */
 export async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -28,12 +28,12 @@ export function defaultJobs(): number {
 
 /** Busy fraction of all cores over the last `ms` (1 where /proc is not there: no gating then). */
 async function busyFraction(ms: number): Promise<number> {
-  const a = cpuNow();
+  const a = machineCpu();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, ms));
-  const b = cpuNow();
+  const b = machineCpu();
   const cores = availableParallelism();
-  const f = (b.machine - a.machine) / (((performance.now() - t0) / 1000) * cores);
+  const f = (b - a) / (((performance.now() - t0) / 1000) * cores);
   return Number.isFinite(f) ? f : 0;
 }
 
@@ -96,24 +96,49 @@ export async function gatedPool<T, R>(items: T[], opts: GateOptions, fn: (item: 
 const TICKS = 100; // USER_HZ on Linux
 
 export interface CpuSample {
-  /** CPU seconds of this process and every child it has reaped (Vitest workers, service hosts). */
+  /**
+   * CPU seconds of this process and of its children: those it has reaped, and those still running
+   * (Vitest workers live from lab to lab, so waiting for them to be reaped would bill their work to
+   * nothing).
+   */
   kit: number;
   /** Busy CPU seconds of the whole machine, servers included. */
   machine: number;
 }
 
+/** utime + stime + cutime + cstime of one /proc/PID/stat line, in seconds; and its parent. */
+function statCpu(stat: string): { ppid: number; cpu: number } {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 4 and 14–17 of stat(5): ppid, then utime stime cutime cstime; after the ")" they start at index 1 and 11.
+  return { ppid: Number(f[1]), cpu: [11, 12, 13, 14].reduce((a, i) => a + Number(f[i]), 0) / TICKS };
+}
+
 /** A CPU reading (Linux /proc); NaN where /proc is not there. */
 export function cpuNow(): CpuSample {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14–17 of stat(5): utime stime cutime cstime; after the ")" they start at index 11.
-    const kit = [11, 12, 13, 14].reduce((a, i) => a + Number(f[i]), 0) / TICKS;
-    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
-    const busy = cpu.slice(0, 8).reduce((a, v, i) => (i === 3 || i === 4 ? a : a + v), 0) / TICKS;
-    return { kit, machine: busy };
+    let kit = statCpu(readFileSync('/proc/self/stat', 'utf8')).cpu;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const child = statCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        if (child.ppid === process.pid) kit += child.cpu;
+      } catch {
+        /* it exited meanwhile: its time is in our cutime now, or will be */
+      }
+    }
+    return { kit, machine: machineCpu() };
   } catch {
     return { kit: NaN, machine: NaN };
+  }
+}
+
+/** Busy CPU seconds of the whole machine so far (Linux /proc/stat); NaN where there is none. */
+function machineCpu(): number {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+    return cpu.slice(0, 8).reduce((a, v, i) => (i === 3 || i === 4 ? a : a + v), 0) / TICKS;
+  } catch {
+    return NaN;
   }
 }

@@ -11,13 +11,13 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { join, relative } from 'node:path';
-import { createVitest, type Reporter, type TestCase, type TestModule, type Vitest } from 'vitest/node';
+import { join, relative, sep } from 'node:path';
+import { createVitest, type Reporter, type TestCase, type TestModule, type TestSpecification, type Vitest } from 'vitest/node';
 import { buildTree } from './build.js';
 import { ensureTemplate } from './databases.js';
 import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
-import { ROOT, STATE_DIR } from './paths.js';
+import { LABS_DIR, ROOT, STATE_DIR } from './paths.js';
 import type { ProvidedLab } from './testing/context.js';
 import { HostPool } from './testing/host.js';
 import { trace } from './trace.js';
@@ -63,17 +63,25 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 /**
  * The Vitest options of every lab run. harness/vitest.config.ts uses the same ones, for a bare
- * `vitest run` (the bench's baseline); the runner passes them inline, with no config file.
+ * `vitest run` (the bench's baseline); the runner passes them inline, with no config file, with
+ * `include` covering every lab (kitVitestOptions), so that one Vitest and its workers serve them all.
  */
 export function labVitestOptions(lab: Lab) {
+  return { ...kitVitestOptions(), include: [testGlob(lab.testDir)] };
+}
+
+const testGlob = (testDir: string) => join(relative(ROOT, testDir), '**/*.test.ts');
+
+/** What every run shares, whatever the lab: a runner's Vitest includes every lab's tests and runs one lab's at a time. */
+function kitVitestOptions() {
   return {
     root: ROOT,
-    include: [join(relative(ROOT, lab.testDir), '**/*.test.ts')],
+    include: [testGlob(join(LABS_DIR, '*', 'test'))],
     setupFiles: process.env.LAB_TRACE ? [join(ROOT, 'harness', 'trace-setup.ts')] : [],
     pool: 'forks' as const,
-    // Test workers are reused from file to file and run to run: the libraries (Vitest, pg, ioredis)
-    // stay loaded, while the kit's own modules and the test files are evaluated afresh for every
-    // file. The tree under test never runs in a worker (it runs in service hosts).
+    // Test workers are reused from file to file, run to run and lab to lab: the libraries (Vitest,
+    // pg, ioredis) stay loaded, while the kit's own modules and the test files are evaluated afresh
+    // for every file. The tree under test never runs in a worker (it runs in service hosts).
     isolate: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -198,7 +206,10 @@ interface Current {
   seen: Map<string, TestResult>;
 }
 
-/** One Vitest instance for one lab, reused run after run (one run at a time). */
+/**
+ * One Vitest instance, reused run after run (one run at a time), for one lab or, moved from lab to
+ * lab by a RunnerSet, for several: its workers then boot once for all of them.
+ */
 export class LabRunner {
   private vitest?: Vitest;
   private current?: Current;
@@ -206,7 +217,7 @@ export class LabRunner {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    readonly lab: Lab,
+    private labNow: Lab,
     private readonly opts: RunnerOptions,
   ) {}
 
@@ -216,11 +227,21 @@ export class LabRunner {
     return r;
   }
 
+  /** The lab whose tests run() runs. */
+  get lab(): Lab {
+    return this.labNow;
+  }
+
+  /** Points the runner at another lab's tests, for the runs queued from now on. */
+  retarget(lab: Lab): void {
+    this.labNow = lab;
+  }
+
   private async hosts(): Promise<HostPool> {
     if (this.opts.hosts) return this.opts.hosts;
     if (!this.ownHosts) {
-      const demand = lastDemand(this.lab);
-      this.ownHosts = await HostPool.open(Math.min(4, demand ?? 4), { preload: labPackages(this.lab), budget: demand });
+      const demand = lastDemand(this.labNow);
+      this.ownHosts = await HostPool.open(Math.min(4, demand ?? 4), { preload: labPackages(this.labNow), budget: demand });
     }
     return this.ownHosts;
   }
@@ -243,7 +264,7 @@ export class LabRunner {
       {
         config: false,
         watch: false,
-        ...labVitestOptions(this.lab),
+        ...kitVitestOptions(),
         maxWorkers: this.opts.fileWorkers ?? 4,
         reporters: [reporter],
         env: { LAB_HOST_POOL: hosts.socketPath },
@@ -256,22 +277,23 @@ export class LabRunner {
 
   /** Runs the lab's tests against one tree; never rejects for a failure of the tree itself. */
   run(spec: TreeSpec | StagedTree, opts: RunOptions = {}): Promise<RunResult> {
-    const next = this.queue.then(() => this.runNow(spec, opts));
+    const lab = this.labNow;
+    const next = this.queue.then(() => this.runNow(lab, spec, opts));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async runNow(spec: TreeSpec | StagedTree, opts: RunOptions): Promise<RunResult> {
+  private async runNow(lab: Lab, spec: TreeSpec | StagedTree, opts: RunOptions): Promise<RunResult> {
     const t0 = Date.now();
-    const tree = 'src' in spec ? spec : stageTree(this.lab, spec);
-    const result: RunResult = { lab: this.lab.slug, tree: tree.label, tests: [], durationMs: 0 };
+    const tree = 'src' in spec ? spec : stageTree(lab, spec);
+    const result: RunResult = { lab: lab.slug, tree: tree.label, tests: [], durationMs: 0 };
     const done = () => ((result.durationMs = Date.now() - t0), result);
     let provided: ProvidedLab;
     try {
       const build = buildTree(tree.src);
-      const ep = endpointsFor(this.lab, this.opts.endpoints);
+      const ep = endpointsFor(lab, this.opts.endpoints);
       const template = ep.postgres ? await ensureTemplate(ep.postgres, join(tree.src, 'schema.sql')) : '';
-      provided = { slug: this.lab.slug, src: tree.src, build, endpoints: ep, template, settings: this.lab.settings };
+      provided = { slug: lab.slug, src: tree.src, build, endpoints: ep, template, settings: lab.settings };
     } catch (e) {
       result.error = (e as Error).message;
       return done();
@@ -285,9 +307,12 @@ export class LabRunner {
     this.current = cur;
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
+    let specs: TestSpecification[] = [];
     try {
       trace('run-start');
-      const specs = await vitest.getRelevantTestSpecifications();
+      const mine = lab.testDir + sep;
+      specs = (await vitest.getRelevantTestSpecifications()).filter((sp) => sp.moduleId.startsWith(mine));
+      if (specs.length === 0) throw new Error(`${lab.id} has no test files in ${relative(ROOT, lab.testDir)}`);
       const running = vitest.runTestSpecifications(specs, true);
       const outcome = await (opts.timeoutMs
         ? Promise.race([running, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), opts.timeoutMs)))])
@@ -299,7 +324,9 @@ export class LabRunner {
         this.vitest = undefined;
         await Promise.race([stale?.close(), new Promise((r) => setTimeout(r, 10_000))]);
       } else {
-        const modules = [...outcome.testModules].sort((a, b) => a.moduleId.localeCompare(b.moduleId));
+        // Only this run's files: Vitest's state also holds the modules of earlier runs (other labs).
+        const ran = new Set(specs.map((sp) => sp.moduleId));
+        const modules = [...outcome.testModules].filter((m) => ran.has(m.moduleId)).sort((a, b) => a.moduleId.localeCompare(b.moduleId));
         for (const m of modules) for (const tc of m.children.allTests()) result.tests.push(cur.seen.get(tc.id) ?? toResult(tc));
         result.error = moduleError(modules, outcome.unhandledErrors as { message?: string }[]);
       }
@@ -308,7 +335,7 @@ export class LabRunner {
     } finally {
       clearTimeout(timer);
       this.current = undefined;
-      if (this.ownHosts && !opts.filter) recordDemand(this.lab, this.ownHosts.takenCount - takenBefore);
+      if (this.ownHosts && !opts.filter) recordDemand(lab, this.ownHosts.takenCount - takenBefore);
       trace('run-end');
     }
     if (timedOut) {
@@ -327,34 +354,36 @@ export class LabRunner {
 }
 
 /**
- * Runners to share among concurrent work (verify's trees, grade's submissions): each piece of work
- * borrows an idle runner of its lab, or opens one, and gives it back after its run.
+ * Runners to share among concurrent work (verify's trees, grade's submissions), across labs: each
+ * piece of work borrows an idle runner, pointed at its lab, or opens one, and gives it back after
+ * its run. Keep one set for a whole command, so that Vitest and its workers start once.
  */
 export class RunnerSet {
-  private readonly idle = new Map<string, LabRunner[]>();
+  private readonly idle: LabRunner[] = [];
   private readonly all: LabRunner[] = [];
 
   constructor(private readonly opts: RunnerOptions) {}
 
   async use<T>(lab: Lab, fn: (r: LabRunner) => Promise<T>): Promise<T> {
-    const free = this.idle.get(lab.id) ?? [];
-    this.idle.set(lab.id, free);
-    let runner = free.pop();
+    // Prefer a runner that last ran this lab: its workers have its test files' imports loaded.
+    const i = this.idle.findIndex((r) => r.lab.id === lab.id);
+    let runner = i >= 0 ? this.idle.splice(i, 1)[0] : this.idle.pop();
     if (!runner) {
       runner = await LabRunner.open(lab, this.opts);
       this.all.push(runner);
     }
+    runner.retarget(lab);
     try {
       return await fn(runner);
     } finally {
-      free.push(runner);
+      this.idle.push(runner);
     }
   }
 
   async close(): Promise<void> {
     await Promise.all(this.all.map((r) => r.close()));
     this.all.length = 0;
-    this.idle.clear();
+    this.idle.length = 0;
   }
 }
 

@@ -9,11 +9,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
 import { gatedPool, pool } from './jobs.js';
-import { RunnerSet, type RunResult } from './runner.js';
-import type { HostPool } from './testing/host.js';
+import type { RunnerSet, RunResult } from './runner.js';
 import { variantsOf, type TreeSpec } from './trees.js';
 
 export const VariantJson = z
@@ -84,13 +82,12 @@ export function judge(
 export interface VerifyOptions {
   repeat: number;
   variants: boolean;
-  endpoints: Endpoints;
   /** Trees run at once, each by its own runner over the same servers: at most, or exactly when `fixedJobs`. */
   jobs: number;
   /** Run exactly `jobs` at once; otherwise the CPU decides, up to `jobs` (gatedPool). */
   fixedJobs?: boolean;
-  /** Service hosts shared by every runner. */
-  hosts: HostPool;
+  /** Runners shared by every lab of the command (they bring their own hosts). */
+  runners: RunnerSet;
   onCheck?: (c: Check) => void;
 }
 
@@ -112,18 +109,13 @@ export async function verifyLab(lab: Lab, opts: VerifyOptions): Promise<Check[]>
         expect: { mustFail: v.mustFail, mayFail: v.mayFail, mustPass: v.kind === 'alternative' ? 'rest' : [], exact: false },
       });
     }
-  const runners = new RunnerSet({ endpoints: opts.endpoints, hosts: opts.hosts });
-  try {
-    const each = (task: Task) =>
-      runners.use(lab, async (runner) => {
-        const r = await runner.run(task.tree, { timeoutMs: 10 * 60_000 });
-        const problems = judge(r, task.expect);
-        const c: Check = { lab: lab.slug, tree: r.tree, round: task.round, ok: problems.length === 0, problems, durationMs: r.durationMs };
-        opts.onCheck?.(c);
-        return c;
-      });
-    return await (opts.fixedJobs ? pool(tasks, opts.jobs, each) : gatedPool(tasks, { max: opts.jobs }, each));
-  } finally {
-    await runners.close();
-  }
+  const each = (task: Task) =>
+    opts.runners.use(lab, async (runner) => {
+      const r = await runner.run(task.tree, { timeoutMs: 10 * 60_000 });
+      const problems = judge(r, task.expect);
+      const c: Check = { lab: lab.slug, tree: r.tree, round: task.round, ok: problems.length === 0, problems, durationMs: r.durationMs };
+      opts.onCheck?.(c);
+      return c;
+    });
+  return opts.fixedJobs ? pool(tasks, opts.jobs, each) : gatedPool(tasks, { max: opts.jobs }, each);
 }

@@ -55,7 +55,7 @@ export const verify: Command = {
     const jobs = (options.jobs as number | undefined) ?? defaultJobs();
     if (!(jobs >= 1) || !Number.isInteger(jobs)) throw new UsageError('--jobs takes a whole number of at least 1');
     if (!(repeat >= 1) || !Number.isInteger(repeat)) throw new UsageError('--repeat takes a whole number of at least 1');
-    const [{ labPackages }, { withServices }, { HostPool }, { verifyLab }] = await Promise.all([
+    const [{ labPackages, RunnerSet }, { withServices }, { HostPool }, { verifyLab }] = await Promise.all([
       import('../../runner.js'),
       import('../../session.js'),
       import('../../testing/host.js'),
@@ -68,6 +68,8 @@ export const verify: Command = {
       labs,
       async (endpoints) => {
         const hosts = await HostPool.open(Math.min(16, 2 * jobs + 2));
+        // One set of runners for every lab: Vitest and its workers start once, not once per lab.
+        const runners = new RunnerSet({ endpoints, hosts });
         try {
           for (const lab of labs) {
             const [w0, cpu0] = [Date.now(), cpuNow()];
@@ -75,10 +77,9 @@ export const verify: Command = {
             const mine = await verifyLab(lab, {
               repeat,
               variants: options.variants !== false,
-              endpoints,
               jobs,
               fixedJobs,
-              hosts,
+              runners,
               onCheck: (ch) => {
                 checks.push(ch);
                 const tag = `${ch.lab} · ${ch.tree}${repeat > 1 && !ch.tree.startsWith('variant') ? ` · round ${ch.round}/${repeat}` : ''}`;
@@ -96,6 +97,7 @@ export const verify: Command = {
             });
           }
         } finally {
+          await runners.close();
           await hosts.close();
         }
       },
