@@ -79,9 +79,10 @@ function kitVitestOptions() {
     include: [testGlob(join(LABS_DIR, '*', 'test'))],
     setupFiles: process.env.LAB_TRACE ? [join(ROOT, 'harness', 'trace-setup.ts')] : [],
     pool: 'forks' as const,
-    // Test workers are reused from file to file, run to run and lab to lab: the libraries (Vitest,
-    // pg, ioredis) stay loaded, while the kit's own modules and the test files are evaluated afresh
-    // for every file. The tree under test never runs in a worker (it runs in service hosts).
+    // A test worker runs the next file of the same run when one is queued (Vitest stops its workers
+    // at the end of every run): the libraries (Vitest, pg, ioredis) stay loaded, while the kit's own
+    // modules and the test files are evaluated afresh for every file. The tree under test never
+    // runs in a worker (it runs in service hosts).
     isolate: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
