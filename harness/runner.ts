@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { join, relative, sep } from 'node:path';
 import { createVitest, type Reporter, type TestCase, type TestModule, type TestSpecification, type Vitest } from 'vitest/node';
-import { buildTree } from './build.js';
+import { buildTree, vendorBundle } from './build.js';
 import { ensureTemplate } from './databases.js';
 import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
@@ -291,7 +291,7 @@ export class LabRunner {
     const done = () => ((result.durationMs = Date.now() - t0), result);
     let provided: ProvidedLab;
     try {
-      const build = buildTree(tree.src);
+      const build = buildTree(tree.src, vendorBundle(labPackages(lab)));
       const ep = endpointsFor(lab, this.opts.endpoints);
       const template = ep.postgres ? await ensureTemplate(ep.postgres, join(tree.src, 'schema.sql')) : '';
       provided = { slug: lab.slug, src: tree.src, build, endpoints: ep, template, settings: lab.settings };

@@ -17,7 +17,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildScript } from '../build.js';
+import { buildScript, vendorBundle } from '../build.js';
 import { ServiceStartError } from '../errors.js';
 import { pidAlive } from '../owner.js';
 import { ROOT } from '../paths.js';
@@ -81,6 +81,7 @@ export class Host {
         LAB_SERVICES: undefined,
         LAB_HOST_POOL: undefined,
         LAB_HOST_PRELOAD: preload.join(','),
+        LAB_HOST_VENDOR: vendorBundle(preload)?.bundle,
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

@@ -9,6 +9,8 @@
  * { type: 'error', message }. The parent sends { type: 'close' } to stop. If the parent goes away,
  * the host exits.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -17,9 +19,43 @@ const send = (m: unknown) => process.send?.(m);
 
 /**
  * Libraries the lab's services use, loaded while the host waits, so that a start only loads the
- * tree itself. The pool names them (LAB_HOST_PRELOAD): those the lab's trees import.
+ * tree itself: the pool's vendor bundle (LAB_HOST_VENDOR, see build.ts vendorBundle), or else the
+ * libraries it names (LAB_HOST_PRELOAD), from node_modules.
  */
 const PRELOAD = (process.env.LAB_HOST_PRELOAD ?? 'express,pg,ioredis,zod').split(',').filter(Boolean);
+/** Keep in step with build.ts (VENDOR_GLOBAL, VENDOR_MARK): this script imports nothing of the kit's. */
+const VENDOR_GLOBAL = Symbol.for('backend-labs.vendor');
+const VENDOR_MARK = '.vendor';
+const nodeRequire = createRequire(import.meta.url);
+let vendorLoaded: string | undefined;
+
+function loadVendor(bundle: string): void {
+  (globalThis as Record<symbol, unknown>)[VENDOR_GLOBAL] = nodeRequire(bundle);
+  vendorLoaded = bundle;
+}
+
+async function preload(): Promise<void> {
+  const bundle = process.env.LAB_HOST_VENDOR;
+  if (bundle) {
+    try {
+      return loadVendor(bundle);
+    } catch {
+      /* fall back to the libraries themselves */
+    }
+  }
+  await Promise.all(PRELOAD.map((m) => import(m).catch(() => undefined)));
+}
+
+/** A tree compiled against a vendor bundle (build.ts) needs that bundle's libraries, whatever this host preloaded. */
+function vendorFor(build: string): void {
+  let bundle: string;
+  try {
+    bundle = readFileSync(join(build, VENDOR_MARK), 'utf8');
+  } catch {
+    return;
+  }
+  if (bundle !== vendorLoaded) loadVendor(bundle);
+}
 
 interface StartMessage {
   type: 'start';
@@ -32,7 +68,7 @@ interface StartMessage {
 }
 
 async function waitForStart(): Promise<StartMessage> {
-  await Promise.all(PRELOAD.map((m) => import(m).catch(() => undefined)));
+  await preload();
   return new Promise((resolve) => {
     const onMessage = (m: { type?: string }) => {
       if (m?.type === 'close') process.exit(0);
@@ -68,6 +104,7 @@ async function main(): Promise<void> {
   process.env.PGAPPNAME = appName;
   let mod: { createApp?: unknown };
   try {
+    vendorFor(build);
     mod = await import(pathToFileURL(join(build, 'app.js')).href);
   } catch (e) {
     throw Object.assign(e as Error, { phase: 'importing app.ts' });
