@@ -14,6 +14,8 @@ const lab = useLab({ instances: 2 });
 const WRITE_SLO_MS = 400;
 /** The SLO for a profile read while the replica is unreachable. */
 const FALLBACK_SLO_MS = 3_000;
+/** When a user reloads after their own save (ms after the save answered): right away, and twice within the replica's delay. */
+const RELOADS_AFTER_MS = [0, 150, 300];
 /** A user whose last save is older than this has "no recent write": their reads belong on the replica. */
 const QUIET_MS = 5_000;
 
@@ -81,12 +83,21 @@ describe('profiles on a primary and a lagging replica', () => {
         // Each user always saves through the same instance…
         const put = await user.save(i, { displayName: saved });
         expect(put.status, `PUT /profiles/${id} answered ${put.status}: ${put.error}`).toBe(200);
-        // …and reloads through the other instance first, then through that one.
-        for (const inst of [i + 1, i]) {
-          const r = await user.read(inst, id);
-          reads++;
-          if (r.status !== 200 || r.name !== saved)
-            stale.push(`saved "${saved}" on instance ${put.instance}, then read ${describeRead(r)}`);
+        // …and reloads through the other instance first, then through that one, right away and
+        // again while the replica is still behind: a fix whose notion of "the replica has my write"
+        // is early (an LSN taken before COMMIT) sends the later reloads to a replica that has the
+        // row's new version but not yet its commit.
+        const savedAt = performance.now();
+        for (const afterMs of RELOADS_AFTER_MS) {
+          await sleep(Math.max(0, savedAt + afterMs - performance.now()));
+          for (const inst of [i + 1, i]) {
+            const r = await user.read(inst, id);
+            reads++;
+            if (r.status !== 200 || r.name !== saved)
+              stale.push(
+                `saved "${saved}" on instance ${put.instance}, then ${Math.round(r.at - put.at - put.ms)} ms later read ${describeRead(r)}`,
+              );
+          }
         }
       }
     expect(
