@@ -17,7 +17,7 @@
  * an unchanged tree is never compiled twice and a saved file always gets a fresh build. Inline
  * source maps point stack traces back at the learner's own `.ts` files.
  */
-import { buildSync, transformSync } from 'esbuild';
+import type * as Esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { builtinModules, createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
@@ -27,6 +27,10 @@ import { pathToFileURL } from 'node:url';
 import { ROOT, STATE_DIR } from './paths.js';
 
 const BUILD_DIR = join(STATE_DIR, 'build');
+const nodeRequire = createRequire(join(ROOT, 'package.json'));
+/** esbuild, loaded on first use: a test worker imports this module but compiles nothing when hosts come from the pool. */
+let esbuildModule: typeof Esbuild | undefined;
+const esbuild = (): typeof Esbuild => (esbuildModule ??= nodeRequire('esbuild') as typeof Esbuild);
 /** Bumped when the way trees are compiled changes, so that old builds are never reused. */
 const FORMAT = '2';
 
@@ -49,7 +53,7 @@ function files(dir: string, under = dir): string[] {
 
 function compile(code: string, file: string): string {
   try {
-    return transformSync(code, {
+    return esbuild().transformSync(code, {
       loader: file.endsWith('.tsx') ? 'tsx' : 'ts',
       format: 'esm',
       platform: 'node',
@@ -76,7 +80,6 @@ export interface Vendor {
 }
 
 const vendors = new Map<string, Vendor | null>();
-const nodeRequire = createRequire(join(ROOT, 'package.json'));
 
 function versionOf(pkg: string): string {
   try {
@@ -124,7 +127,7 @@ export function vendorBundle(packages: readonly string[]): Vendor | undefined {
   try {
     mkdirSync(tmp, { recursive: true });
     const entry = `module.exports = {\n${list.map((p) => `  ${JSON.stringify(p)}: require(${JSON.stringify(p)}),`).join('\n')}\n};\n`;
-    buildSync({
+    esbuild().buildSync({
       stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'vendor-entry.cjs', loader: 'js' },
       bundle: true,
       platform: 'node',

@@ -6,7 +6,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { pgUrl, redisUrl, type PgEndpoint, type RedisEndpoint } from './endpoints.js';
 import { REDIS_DATABASES } from './images.js';
 
@@ -83,6 +82,7 @@ export async function dropTestDatabase(pgEp: PgEndpoint, name: string): Promise<
 
 /** Allocates a Redis logical database (1…N-1) for one test file, and empties it. */
 export async function allocateRedisDb(ep: RedisEndpoint): Promise<number> {
+  const { Redis } = await import('ioredis');
   const r = new Redis(redisUrl(ep, 0), { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await r.connect();

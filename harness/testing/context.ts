@@ -4,7 +4,7 @@
  * service under test; in afterAll it stops everything and drops the database.
  */
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { pgUrl, redisUrl, type Endpoints } from '../endpoints.js';
 import { allocateRedisDb, createTestDatabase, dropTestDatabase } from '../databases.js';
@@ -130,6 +130,8 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
     if (ep.redis) {
       state.redisDb = await allocateRedisDb(ep.redis);
       state.redisUrl = redisUrl(ep.redis, state.redisDb);
+      // Loaded only by labs that use Redis (ioredis costs a worker about 0.2 s of CPU to load).
+      const { Redis } = await import('ioredis');
       state.redis = new Redis(state.redisUrl, { maxRetriesPerRequest: 2 });
       state.redis.on('error', () => undefined);
     }
