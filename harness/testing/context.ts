@@ -93,8 +93,12 @@ export interface LabContext {
    * short, timing-sensitive bursts of a test (200 requests at once, reads with a latency bound):
    * when several trees are verified or graded at once, their bursts then never pile onto the CPU
    * together. Waiting for the section counts towards the test's time-out.
+   *
+   * `{ slots: n }` (n > 1) is for sections that mostly wait (reads during an outage, each waiting
+   * out a command time-out): up to n of them, from different runs, may overlap each other, but never
+   * a section taken without slots.
    */
-  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  exclusive<T>(fn: () => Promise<T>, opts?: { slots?: number }): Promise<T>;
 }
 
 /** The advisory lock behind exclusive(), taken in the servers' admin database (shared by every run). */
@@ -154,15 +158,26 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       const target = { redis: state.redisUrl, postgres: state.databaseUrl, replica: state.replicaUrl }[server];
       return Object.assign(fp, { url: fp.urlFor(target!) });
     };
-    state.exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
+    state.exclusive = async <T>(fn: () => Promise<T>, o: { slots?: number } = {}): Promise<T> => {
+      const slots = Math.max(1, Math.floor(o.slots ?? 1));
       const c = new pg.Client({ connectionString: pgUrl(ep.postgres!), application_name: 'lab-harness-exclusive' });
       c.on('error', () => undefined);
       await c.connect();
       try {
-        await c.query('SELECT pg_advisory_lock($1)', [EXCLUSIVE_LOCK]);
+        if (slots === 1) await c.query('SELECT pg_advisory_lock($1)', [EXCLUSIVE_LOCK]);
+        else {
+          // Shared with the other slotted sections, exclusive against sections without slots…
+          await c.query('SELECT pg_advisory_lock_shared($1)', [EXCLUSIVE_LOCK]);
+          // …and one of `slots` places among them.
+          for (let taken = false; !taken;) {
+            for (let i = 1; i <= slots && !taken; i++)
+              taken = (await c.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [EXCLUSIVE_LOCK, i])).rows[0].ok;
+            if (!taken) await new Promise((r) => setTimeout(r, 50));
+          }
+        }
         return await fn();
       } finally {
-        // Ending the session releases the lock, even if fn threw or the unlock would fail.
+        // Ending the session releases the locks, even if fn threw or the unlock would fail.
         await c.end().catch(() => undefined);
       }
     };
