@@ -190,7 +190,10 @@ function packageImports(code: string): { packages: Set<string>; opaque: boolean 
  * shims when it imports nothing else; returns the folder to load app.js from.
  */
 export function buildTree(src: string, vendor?: Vendor): string {
-  const list = files(src).sort();
+  // A tree's own file named like the harness's marks would be mistaken for them.
+  const list = files(src)
+    .filter((rel) => rel !== VENDOR_MARK && rel !== '.complete')
+    .sort();
   const hash = createHash('sha256').update(FORMAT);
   const contents = new Map<string, Buffer>();
   for (const rel of list) {

@@ -80,12 +80,11 @@ function kitVitestOptions() {
     setupFiles: process.env.LAB_TRACE ? [join(ROOT, 'harness', 'trace-setup.ts')] : [],
     // Worker threads, not processes: a thread starts with less work than a forked Node process
     // (deadlocks, whole run: 6.6 s of CPU instead of 7.5 s). The tree under test never runs in a
-    // test worker (it runs in service hosts, which are processes of their own).
+    // test worker: it runs in service hosts, processes of their own.
     pool: 'threads' as const,
     // A test worker runs the next file of the same run when one is queued (Vitest stops its workers
     // at the end of every run): the libraries (Vitest, pg, ioredis) stay loaded, while the kit's own
-    // modules and the test files are evaluated afresh for every file. The tree under test never
-    // runs in a worker (it runs in service hosts).
+    // modules and the test files are evaluated afresh for every file.
     isolate: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
