@@ -15,7 +15,7 @@ import { OWNER_LABEL, pidAlive } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, REDIS_DATABASES } from './images.js';
 import type { ServiceName } from './lab-schema.js';
 import { postgresContainer } from './pg-container.js';
-import { startReplicaPair, type StartedReplicaPair } from './replica.js';
+import { startReplicaPair, type FarBehindSpec, type StartedReplicaPair } from './replica.js';
 
 export type { PgEndpoint, RedisEndpoint, Endpoints } from './endpoints.js';
 export { pgUrl, redisUrl };
@@ -148,10 +148,10 @@ export async function startRedis(): Promise<StartedRedisContainer> {
 }
 
 /** A primary and a streaming replica of it, on their own network (see replica.ts). */
-export async function startReplication(): Promise<StartedReplicaPair> {
+export async function startReplication(farBehind: readonly FarBehindSpec[] = []): Promise<StartedReplicaPair> {
   try {
     const pair = await tracked(
-      startReplicaPair({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels(), shmBytes: POSTGRES_SHM_BYTES }),
+      startReplicaPair({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels(), shmBytes: POSTGRES_SHM_BYTES, farBehind }),
     );
     running.add(pair);
     return pair;
@@ -168,7 +168,13 @@ export async function startReplication(): Promise<StartedReplicaPair> {
  * of several labs). They get a plain server of their own, so that the replica does not replay
  * their writes (a standby replaying every other lab's test databases kept a core a quarter busy).
  */
-export async function startServices(needs: readonly ServiceName[], opts: { alsoPlainPostgres?: boolean } = {}): Promise<StartedServices> {
+export interface StartOptions {
+  alsoPlainPostgres?: boolean;
+  /** Databases for a far-behind standby of the replica's primary (replica.ts); none: no such standby. */
+  farBehind?: readonly FarBehindSpec[];
+}
+
+export async function startServices(needs: readonly ServiceName[], opts: StartOptions = {}): Promise<StartedServices> {
   installCleanupHandlers();
   await checkDocker();
   await sweepOrphans();
@@ -190,7 +196,7 @@ export async function startServices(needs: readonly ServiceName[], opts: { alsoP
     const [pg, redis, pair] = await Promise.all([
       plainPostgres ? startPostgres() : undefined,
       want.has('redis') ? startRedis() : undefined,
-      want.has('replica') ? startReplication() : undefined,
+      want.has('replica') ? startReplication(opts.farBehind) : undefined,
     ]);
     if (pg) {
       started.postgres = pg;
@@ -211,6 +217,7 @@ export async function startServices(needs: readonly ServiceName[], opts: { alsoP
       if (!pg) started.endpoints.postgres = pair.primaryEndpoint;
       else started.endpoints.replicaPrimary = pair.primaryEndpoint;
       started.endpoints.replica = pair.replicaEndpoint;
+      if (pair.farBehindEndpoint) started.endpoints.farBehind = pair.farBehindEndpoint;
       started.extras.replication = pair;
       started.extras.stop = async () => {
         running.delete(pair);

@@ -24,6 +24,18 @@ export interface Endpoints {
    * replica labs' writes. Labs that declare "replica" use it as their Postgres (runner.endpointsFor).
    */
   replicaPrimary?: PgEndpoint;
+  /**
+   * A second standby of the replica's primary, cut off at the start of the run while the primary's
+   * WAL position still had seven hex digits (`frozenAt`, below 0/10000000); the primary has since
+   * moved past 0/10000000. It holds one database per lab that declares farBehind
+   * (farBehindDatabase()), as it was when it was cut off.
+   */
+  farBehind?: PgEndpoint & { frozenAt: string };
+}
+
+/** The far-behind standby's database for a lab (lab.json farBehind). */
+export function farBehindDatabase(slug: string): string {
+  return `far_behind_${slug.replace(/-/g, '_')}`;
 }
 
 export function pgUrl(e: PgEndpoint, database = e.database): string {

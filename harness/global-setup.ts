@@ -11,6 +11,7 @@ import { startServices, type Endpoints } from './containers.js';
 import { ensureTemplate } from './databases.js';
 import { findLab } from './lab-schema.js';
 import { endpointsFor } from './runner.js';
+import { farBehindSpecs } from './session.js';
 import { trace } from './trace.js';
 import type { ProvidedLab } from './testing/context.js';
 
@@ -25,7 +26,7 @@ export default async function setup(project: TestProject) {
   if (process.env.LAB_SERVICES) {
     endpoints = endpointsFor(lab, JSON.parse(process.env.LAB_SERVICES) as Endpoints);
   } else {
-    const started = await startServices(lab.services);
+    const started = await startServices(lab.services, { farBehind: farBehindSpecs([lab]) });
     endpoints = started.endpoints;
     stop = started.stop;
   }

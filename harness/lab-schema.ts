@@ -22,6 +22,18 @@ export const LabJson = z
       })
       .strict(),
     settings: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Labs with a replica: a far-behind standby. At the start of a run the harness makes a
+     * database from the lab's pristine schema on the primary, runs `seed` in it, lets a second
+     * standby replay that and then cuts it off, before the primary's WAL position gets its eighth
+     * hex digit (0/10000000). Tests reach it as lab.farBehind.
+     */
+    farBehind: z
+      .object({
+        seed: z.string().min(1).describe('SQL run once in the far-behind database, on the primary, before the standby is cut off'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type LabJson = z.infer<typeof LabJson>;
@@ -54,6 +66,8 @@ export function loadLab(id: string, labsDir = LABS_DIR): Lab {
     throw new LabError(`${id}/lab.json: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   if (parsed.data.slug !== m[2]) throw new LabError(`${id}/lab.json: slug "${parsed.data.slug}" does not match the folder name`);
+  if (parsed.data.farBehind && !parsed.data.services.includes('replica'))
+    throw new LabError(`${id}/lab.json: farBehind needs the "replica" service`);
   return {
     ...parsed.data,
     id,

@@ -103,6 +103,7 @@ export function endpointsFor(lab: Lab, all: Endpoints): Endpoints {
   delete ep.replicaPrimary;
   if (lab.services.includes('replica')) ep.postgres = all.replicaPrimary ?? all.postgres;
   else delete ep.replica;
+  if (!lab.farBehind) delete ep.farBehind;
   if (!lab.services.includes('redis')) delete ep.redis;
   return ep;
 }

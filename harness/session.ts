@@ -4,13 +4,28 @@
  * bench does, to time a whole `lab test` process on warm containers): they are used and never
  * stopped.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { trace } from './trace.js';
+import { farBehindDatabase } from './endpoints.js';
+import type { FarBehindSpec } from './replica.js';
 import { startServices, stopAll, type Endpoints, type StartedServices } from './containers.js';
 import type { Lab, ServiceName } from './lab-schema.js';
 import { LabError } from './lab-schema.js';
 
 export function servicesFor(labs: Lab[]): ServiceName[] {
   return [...new Set(labs.flatMap((l) => l.services))];
+}
+
+/** The far-behind standby's databases for the labs that declare one: each from the lab's pristine schema. */
+export function farBehindSpecs(labs: Lab[]): FarBehindSpec[] {
+  return labs
+    .filter((l) => l.farBehind)
+    .map((l) => ({
+      database: farBehindDatabase(l.slug),
+      schemaSql: readFileSync(join(l.srcDir, 'schema.sql'), 'utf8'),
+      seedSql: l.farBehind!.seed,
+    }));
 }
 
 export type StartWrapper = (label: string, start: () => Promise<StartedServices>) => Promise<StartedServices>;
@@ -36,7 +51,10 @@ export async function withServices<T>(labs: Lab[], fn: (endpoints: Endpoints) =>
   const label = `Starting ${needs.join(' + ')} with Testcontainers`;
   trace('servers-start');
   // Labs without a replica, run beside labs with one, get a Postgres of their own.
-  const opts = { alsoPlainPostgres: labs.some((l) => l.services.includes('postgres') && !l.services.includes('replica')) };
+  const opts = {
+    alsoPlainPostgres: labs.some((l) => l.services.includes('postgres') && !l.services.includes('replica')),
+    farBehind: farBehindSpecs(labs),
+  };
   const started = wrap ? await wrap(label, () => startServices(needs, opts)) : await startServices(needs, opts);
   trace('servers-ready');
   try {

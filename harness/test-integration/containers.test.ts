@@ -11,7 +11,15 @@ let services: StartedServices;
 let inspected: { image: string; healthcheck: unknown }[];
 
 beforeAll(async () => {
-  services = await startServices(['postgres', 'redis', 'replica']);
+  services = await startServices(['postgres', 'redis', 'replica'], {
+    farBehind: [
+      {
+        database: 'far_behind_it',
+        schemaSql: 'CREATE TABLE t (id int PRIMARY KEY, v text)',
+        seedSql: `INSERT INTO t VALUES (1, 'seeded')`,
+      },
+    ],
+  });
   const client = await getContainerRuntimeClient();
   const list = await client.container.dockerode.listContainers({ filters: { label: [`${OWNER_LABEL}=${process.pid}`] } });
   inspected = await Promise.all(
@@ -30,17 +38,47 @@ afterAll(async () => {
 describe('containers', () => {
   test('when Postgres servers are started then Docker runs no health check in them (an exec that times out leaves an orphan that crash-restarts the postmaster)', () => {
     const postgres = inspected.filter((c) => /postgres/i.test(c.image));
-    expect(postgres.length, `Postgres containers of this process: ${JSON.stringify(inspected)}`).toBe(2);
+    expect(postgres.length, `Postgres containers of this process: ${JSON.stringify(inspected)}`).toBe(3);
     for (const c of postgres) expect(c.healthcheck, `${c.image}: ${JSON.stringify(c.healthcheck)}`).toEqual({ Test: ['NONE'] });
   });
 
   test('when the servers are up then the harness reaches each of them', async () => {
     const pg = (await import('pg')).default;
-    for (const ep of [services.endpoints.postgres!, services.endpoints.replica!]) {
+    for (const ep of [services.endpoints.postgres!, services.endpoints.replica!, services.endpoints.farBehind!]) {
       const c = new pg.Client({ host: ep.host, port: ep.port, user: ep.user, password: ep.password, database: ep.database });
       await c.connect();
       expect((await c.query('SELECT 1 AS one')).rows[0].one).toBe(1);
       await c.end();
+    }
+  });
+
+  test('when a far-behind standby is asked for then it keeps the seed, never sees a later write, and is a hex digit behind the primary', async () => {
+    const pg = (await import('pg')).default;
+    const open = async (ep: { host: string; port: number; user: string; password: string }, database: string) => {
+      const c = new pg.Client({ host: ep.host, port: ep.port, user: ep.user, password: ep.password, database });
+      await c.connect();
+      return c;
+    };
+    const primary = await open(services.endpoints.postgres!, 'far_behind_it');
+    const standby = await open(services.endpoints.farBehind!, 'far_behind_it');
+    try {
+      await primary.query(`UPDATE t SET v = 'changed' WHERE id = 1`);
+      await primary.query(`INSERT INTO t VALUES (2, 'later')`);
+      const primaryAt: string = (await primary.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
+      const frozenAt = services.endpoints.farBehind!.frozenAt;
+      expect(primaryAt, 'the primary should be past 0/10000000').toMatch(/^0\/[0-9A-F]{8}$/);
+      expect(frozenAt, 'the far-behind standby should be before 0/10000000').toMatch(/^0\/[0-9A-F]{1,7}$/);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect((await standby.query('SELECT id, v FROM t ORDER BY id')).rows).toEqual([{ id: 1, v: 'seeded' }]);
+      expect((await standby.query('SELECT pg_last_wal_replay_lsn()::text AS lsn')).rows[0].lsn).toBe(frozenAt);
+      expect((await standby.query('SELECT count(*)::int AS n FROM pg_stat_wal_receiver')).rows[0].n, 'no WAL receiver').toBe(0);
+      const slots = await primary.query('SELECT slot_name FROM pg_replication_slots ORDER BY 1');
+      expect(
+        slots.rows.map((r) => r.slot_name),
+        'only the replica keeps a slot on the primary',
+      ).toEqual(['lab_replica']);
+    } finally {
+      await Promise.allSettled([primary.end(), standby.end()]);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -29,6 +29,18 @@ describe('lab.json', () => {
     writeFileSync(join(dir, '07-broken', 'lab.json'), JSON.stringify({ slug: 'broken', title: 'Broken lab', level: 'easy' }));
     expect(() => loadLab('07-broken', dir)).toThrow(LabError);
     expect(() => loadLab('07-broken', dir)).toThrow(/07-broken\/lab.json: level/);
+  });
+
+  test('when a lab declares a far-behind standby without a replica then loading it fails', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labs-'));
+    mkdirSync(join(dir, '08-far'));
+    const json = {
+      ...JSON.parse(readFileSync(join(findLab('deadlocks').dir, 'lab.json'), 'utf8')),
+      slug: 'far',
+      farBehind: { seed: 'SELECT 1' },
+    };
+    writeFileSync(join(dir, '08-far', 'lab.json'), JSON.stringify(json));
+    expect(() => loadLab('08-far', dir)).toThrow(/08-far\/lab.json: farBehind needs the "replica" service/);
   });
 });
 
@@ -113,6 +125,13 @@ describe('servers per lab', () => {
     expect(withRedis).toEqual({ postgres: pgAt(1), redis: all.redis });
     const replicaLab = endpointsFor(findLab('replication-lag'), all);
     expect(replicaLab).toEqual({ postgres: pgAt(4), redis: all.redis, replica: pgAt(3) });
+  });
+
+  test('when a run has a far-behind standby then only labs that declare farBehind see it', async () => {
+    const { endpointsFor } = await import('../runner.js');
+    const farBehind = { ...pgAt(5), frozenAt: '0/3000148' };
+    expect(endpointsFor(findLab('caching'), { ...all, farBehind })).toEqual({ postgres: pgAt(1), redis: all.redis });
+    expect(endpointsFor(findLab('replication-lag'), { ...all, farBehind }).farBehind).toEqual(farBehind);
   });
 
   test('when only replica labs run then their Postgres is the one server the replica streams from', async () => {

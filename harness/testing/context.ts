@@ -6,7 +6,7 @@
 import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { pgUrl, redisUrl, type Endpoints } from '../endpoints.js';
+import { farBehindDatabase, pgUrl, redisUrl, type Endpoints } from '../endpoints.js';
 import { allocateRedisDb, createTestDatabase, dropTestDatabase } from '../databases.js';
 import { FaultPoint } from '../faults.js';
 import { ReplicationProbe, waitForDatabase } from '../replication.js';
@@ -74,6 +74,23 @@ export interface LabContext {
   replicaStats: PgStats;
   /** Labs that declare "replica": WAL positions, and catchUp() to wait until the replica has replayed every commit so far. */
   replication: ReplicationProbe;
+  /**
+   * Labs that declare farBehind (lab.json): a standby that stopped replaying at the start of the
+   * run, while the primary's WAL position had seven hex digits after the slash (`frozenAt`); every
+   * position the primary reports now has eight. Its database was made from the lab's pristine
+   * schema and seed, and is shared by every run on these servers: use rows of your own (claim them
+   * through a sequence in the seed). Pass databaseUrl and replicaUrl to startService().
+   */
+  farBehind: {
+    /** The far-behind database on the primary, where writes go. */
+    databaseUrl: string;
+    /** The same database on the far-behind standby: everything written since the run began is missing. */
+    replicaUrl: string;
+    /** A harness-owned pool on the primary's far-behind database. */
+    db: pg.Pool;
+    /** The standby's replay position (pg_last_wal_replay_lsn()), which never moves again. */
+    frozenAt: string;
+  };
   /** The service started before the tests (see UseLabOptions.instances). */
   service: Service;
   /** Servers the harness started: only for fault points and replica tooling. */
@@ -130,6 +147,17 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       state.replicaDb.on('error', () => undefined);
       state.replicaStats = new PgStats(state.replicaDb);
       state.replication = new ReplicationProbe(state.db, state.replicaDb);
+    }
+    if (ep.farBehind) {
+      const name = farBehindDatabase(provided.slug);
+      const db = new pg.Pool({ connectionString: pgUrl(ep.postgres, name), max: 2, application_name: 'lab-harness' });
+      db.on('error', () => undefined);
+      state.farBehind = {
+        databaseUrl: pgUrl(ep.postgres, name),
+        replicaUrl: pgUrl(ep.farBehind, name),
+        db,
+        frozenAt: ep.farBehind.frozenAt,
+      };
     }
     if (ep.redis) {
       state.redisDb = await allocateRedisDb(ep.redis);
@@ -194,6 +222,7 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       ...services.map((s) => s.close()),
       ...faultPoints.map((f) => f.close()),
       state.replicaDb?.end(),
+      state.farBehind?.db.end(),
       state.db?.end(),
       dbName && provided.endpoints.postgres ? dropTestDatabase(provided.endpoints.postgres, dbName) : undefined,
     ]);

@@ -67,6 +67,12 @@ function backInTime(reads: Exchange[]): { before: Exchange; after: Exchange; cou
   return first && { ...first, count };
 }
 
+/** A WAL position ('0/10000060') as a number of bytes. */
+const lsnBytes = (lsn: string) => {
+  const [hi, lo] = lsn.split('/');
+  return Number.parseInt(hi!, 16) * 2 ** 32 + Number.parseInt(lo!, 16);
+};
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 describe('profiles on a primary and a lagging replica', () => {
@@ -108,6 +114,50 @@ describe('profiles on a primary and a lagging replica', () => {
     ).toBe(0);
     for (const id of ids) expect(await primaryName(id), 'the primary should hold the last save').toBe(`${id} #2`);
   });
+
+  test(
+    'when the replica is far behind, at a WAL position with a hex digit fewer than the primary’s, then a user’s reload after a save still shows it',
+    points(2),
+    async () => {
+      // The far-behind standby stopped replaying at the start of the run, at 0/F… or lower; the
+      // primary has since passed 0/10000000. Its database holds profiles far-1, far-2, … as seeded.
+      const fb = lab.farBehind;
+      const primaryAt = async () => (await fb.db.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn as string;
+      const digits = (lsn: string) => lsn.split('/')[1]!.length;
+      const before = await primaryAt();
+      if (digits(fb.frozenAt) >= digits(before))
+        throw new Error(`harness: the far-behind standby (${fb.frozenAt}) is not a digit behind the primary (${before})`);
+      const { rows } = await fb.db.query(`SELECT 'far-' || nextval('far_behind_claims') AS id FROM generate_series(1, 2)`);
+      const ids = rows.map((r) => r.id as string);
+      const svc = await lab.startService({ instances: 2, databaseUrl: fb.databaseUrl, replicaUrl: fb.replicaUrl });
+      const stale: string[] = [];
+      let reads = 0;
+      let savedAt = '';
+      for (const [i, id] of ids.entries()) {
+        const user = new Browser(id, svc);
+        const saved = `${id} #1`;
+        const put = await user.save(i, { displayName: saved });
+        expect(put.status, `PUT /profiles/${id} answered ${put.status}: ${put.error}`).toBe(200);
+        savedAt = await primaryAt();
+        for (const inst of [i + 1, i]) {
+          const r = await user.read(inst, id, { timeoutMs: 8_000 });
+          reads++;
+          if (r.status !== 200 || r.name !== saved)
+            stale.push(`saved "${saved}" on instance ${put.instance}, then read ${describeRead(r)}`);
+        }
+      }
+      const asText = fb.frozenAt >= savedAt;
+      expect(
+        stale.length,
+        `${stale.length} of ${reads} reloads right after the user's own save did not show it. This replica is far behind: ` +
+          `it has replayed up to ${fb.frozenAt}, the saves were at about ${savedAt}, ` +
+          `${(lsnBytes(savedAt) - lsnBytes(fb.frozenAt)).toLocaleString('en')} bytes later. ` +
+          `A fix that compares them as text finds '${fb.frozenAt}' >= '${savedAt}' ${asText}${asText ? ' and calls the replica up to date' : ''}: ` +
+          `LSNs are hex without zero padding, so compare them as pg_lsn (pg_last_wal_replay_lsn() >= $1::pg_lsn), ` +
+          `with pg_wal_lsn_diff(), or as numbers, never as strings.\n  ${stale.slice(0, 3).join('\n  ')}`,
+      ).toBe(0);
+    },
+  );
 
   test(
     'when other users read a profile, or a user has not written recently, then the replica serves the read (by its own statistics)',
