@@ -4,7 +4,7 @@
  * containers and run in parallel; a hung or crashing submission costs only its own grade.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { readHints, HINTS_FILE } from './hints.js';
 import { defaultJobs, gatedPool, pool } from './jobs.js';
@@ -38,13 +38,17 @@ export interface LearnerGrade {
 /** Files a copy may hold besides src/ without comment. */
 const EXPECTED_OUTSIDE_SRC = new Set(['README.md', HINTS_FILE, 'test', 'node_modules', '.DS_Store']);
 
+/** Files under dir, never following a symbolic link (a link to `.` would loop). */
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((e) => {
     const p = join(dir, e);
-    return statSync(p).isDirectory() ? walk(p) : [p];
+    return lstatSync(p).isDirectory() ? walk(p) : [p];
   });
 }
+
+/** Compares as a file's bytes; a link, a folder or anything else than a plain file never matches. */
+const sameFile = (a: string, b: string) => lstatSync(b).isFile() && digest(a) === digest(b);
 
 const digest = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -57,7 +61,7 @@ export function integrityFindings(lab: Lab, copyDir: string): string[] {
       .map((f) => relative(testDir, f))
       .filter((rel) => {
         const pristine = join(lab.testDir, rel);
-        return !existsSync(pristine) || digest(pristine) !== digest(join(testDir, rel));
+        return !existsSync(pristine) || !sameFile(pristine, join(testDir, rel));
       });
     if (changed.length)
       findings.push(`changed test files (ignored: graded with the kit's own tests): ${changed.map((f) => `test/${f}`).join(', ')}`);
@@ -99,15 +103,13 @@ export async function gradeLab(lab: Lab, learner: string, copyDir: string | unde
     integrity: [],
     durationMs: 0,
   };
-  if (!copyDir) {
-    grade.error = `no copy of ${lab.id} in the submission`;
-    grade.tests = opts.expected.map((e) => ({ ...e, status: 'failed' as const, failure: grade.error }));
-    for (const t of grade.tests) (t.tier === 'bonus' ? grade.bonus : grade.core).max += t.points;
-    grade.maxPoints = grade.core.max + grade.bonus.max;
-    return grade;
+  if (!copyDir) return failedGrade(lab, learner, opts.expected, `no copy of ${lab.id} in the submission`);
+  try {
+    grade.hintsUsed = readHints(copyDir).revealed;
+    grade.integrity = integrityFindings(lab, copyDir);
+  } catch (e) {
+    grade.integrity.push(`the copy could not be inspected: ${(e as Error).message.split('\n')[0]}`);
   }
-  grade.hintsUsed = readHints(copyDir).revealed;
-  grade.integrity = integrityFindings(lab, copyDir);
   let run: RunResult;
   try {
     run = await opts.runner.run({ kind: 'dir', dir: copyDir }, { timeoutMs: opts.timeoutMs ?? 5 * 60_000 });
@@ -157,32 +159,60 @@ export async function gradeSubmissions(
     /** Exactly this many at once; without it the CPU decides, up to defaultJobs() (gatedPool). */
     jobs?: number;
     onGraded?: (g: LabGrade) => void;
+    /** A learner's every lab is graded: their reports can be written now, not at the end of the batch. */
+    onLearner?: (g: LearnerGrade) => void;
   },
 ): Promise<LearnerGrade[]> {
   const single = labs.length === 1;
   const expected = new Map<string, TestResult[]>();
   for (const lab of labs) expected.set(lab.id, await collectTests(lab));
   const work = submissions.flatMap((s) => labs.map((lab) => ({ s, lab })));
-  const each = ({ s, lab }: (typeof work)[number]) =>
-    opts.runners.use(lab, async (runner) => {
-      const g = await gradeLab(lab, s.learner, findCopy(lab, s.dir, single), {
-        runner,
-        timeoutMs: opts.timeoutMs,
-        expected: expected.get(lab.id)!,
-      });
-      opts.onGraded?.(g);
-      return g;
-    });
-  const graded = await (opts.jobs ? pool(work, opts.jobs, each) : gatedPool(work, { max: defaultJobs() }, each));
-  return submissions.map((s) => {
-    const mine = graded.filter((g) => g.learner === s.learner);
-    return {
-      learner: s.learner,
-      labs: mine,
-      points: mine.reduce((a, g) => a + g.points, 0),
-      maxPoints: mine.reduce((a, g) => a + g.maxPoints, 0),
-    };
+  const done = new Map<string, LabGrade[]>();
+  const learnerGrade = (s: Submission, mine: LabGrade[]): LearnerGrade => ({
+    learner: s.learner,
+    labs: labs.map((l) => mine.find((g) => g.lab === l.slug)!),
+    points: mine.reduce((a, g) => a + g.points, 0),
+    maxPoints: mine.reduce((a, g) => a + g.maxPoints, 0),
   });
+  const each = async ({ s, lab }: (typeof work)[number]) => {
+    let g: LabGrade;
+    try {
+      g = await opts.runners.use(lab, (runner) =>
+        gradeLab(lab, s.learner, findCopy(lab, s.dir, single), { runner, timeoutMs: opts.timeoutMs, expected: expected.get(lab.id)! }),
+      );
+    } catch (e) {
+      // Whatever went wrong with this submission stays its own: the batch goes on.
+      g = failedGrade(lab, s.learner, expected.get(lab.id)!, `could not be graded: ${(e as Error).message.split('\n')[0]}`);
+    }
+    opts.onGraded?.(g);
+    const mine = [...(done.get(s.learner) ?? []), g];
+    done.set(s.learner, mine);
+    if (mine.length === labs.length) opts.onLearner?.(learnerGrade(s, mine));
+    return g;
+  };
+  await (opts.jobs ? pool(work, opts.jobs, each) : gatedPool(work, { max: defaultJobs() }, each));
+  return submissions.map((s) => learnerGrade(s, done.get(s.learner) ?? []));
+}
+
+/** A lab grade with every expected test failed for one reason. */
+function failedGrade(lab: Lab, learner: string, expected: TestResult[], error: string): LabGrade {
+  const tests = expected.map((e) => ({ ...e, status: 'failed' as const, failure: error }));
+  const max = (tier: string) => tests.filter((t) => (t.tier === 'bonus') === (tier === 'bonus')).reduce((a, t) => a + t.points, 0);
+  const core = { points: 0, max: max('core') };
+  const bonus = { points: 0, max: max('bonus') };
+  return {
+    lab: lab.slug,
+    learner,
+    tests,
+    points: 0,
+    maxPoints: core.max + bonus.max,
+    core,
+    bonus,
+    hintsUsed: 0,
+    integrity: [],
+    error,
+    durationMs: 0,
+  };
 }
 
 export function learnerName(dir: string): string {

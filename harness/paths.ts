@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -24,3 +24,24 @@ export const WORK_DIR = resolve(process.env.LAB_WORK_DIR ?? resolve(ROOT, 'work'
 export const STATE_DIR = resolve(ROOT, '.lab');
 export const VITEST_CONFIG = resolve(ROOT, 'harness', 'vitest.config.ts');
 export const VITEST_BIN = resolve(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+
+/** The kit's own folders: a learner's copies, reports or backups never go in (or at) one of them. */
+const KIT_FOLDERS = ['labs', 'solutions', 'harness', 'docker', 'node_modules', '.lab', '.git', '.ci'].map((d) => resolve(ROOT, d));
+
+/** Is `p` the folder `dir` or inside it? */
+export function isInside(p: string, dir: string): boolean {
+  const rel = relative(dir, resolve(p));
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel));
+}
+
+/**
+ * Why `dir` may not hold a learner's copies or the kit's reports, or undefined when it may: the
+ * kit's root itself, or one of its own folders (LAB_WORK_DIR=labs would make `lab reset` move the
+ * kit's own lab away).
+ */
+export function kitFolderProblem(dir: string): string | undefined {
+  const d = resolve(dir);
+  if (d === ROOT) return `${d} is the kit's own folder`;
+  const inside = KIT_FOLDERS.find((k) => isInside(d, k));
+  return inside ? `${d} is inside the kit's own ${relative(ROOT, inside)}/` : undefined;
+}

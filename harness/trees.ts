@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Lab } from './lab-schema.js';
 import { LabError } from './lab-schema.js';
-import { ROOT, STATE_DIR, WORK_DIR } from './paths.js';
+import { kitFolderProblem, ROOT, STATE_DIR, WORK_DIR } from './paths.js';
 
 export type TreeSpec =
   { kind: 'starter' } | { kind: 'solution' } | { kind: 'variant'; name: string } | { kind: 'learner' } | { kind: 'dir'; dir: string };
@@ -58,6 +58,8 @@ function insideKit(p: string): boolean {
 }
 
 export function learnerDir(lab: Lab): string {
+  const problem = kitFolderProblem(WORK_DIR);
+  if (problem) throw new LabError(`LAB_WORK_DIR: ${problem}; your copies need a folder of their own (the default is work/)`);
   return join(WORK_DIR, lab.id);
 }
 

@@ -1,9 +1,9 @@
 /**
- * End to end: `lab grade --submissions` on the six fixture submissions (see
+ * End to end: `lab grade --submissions` on the seven fixture submissions (see
  * harness/test/fixtures/submissions/README.md), through the real CLI, containers and all.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -51,6 +51,12 @@ describe('lab grade --submissions', () => {
       Object.entries(EXPECTED).map(([k, v]) => [k, { points: v.points, max: 12, flags: v.flags, error: v.error }]),
     );
     expect(got).toEqual(want);
+  });
+
+  test('when a learner is graded then their reports are written at once, not when the whole batch ends', () => {
+    const written = Object.keys(EXPECTED).map((learner) => statSync(join(outDir, learner, 'results.json')).mtimeMs);
+    const end = statSync(join(outDir, 'class.csv')).mtimeMs;
+    expect(end - Math.min(...written), 'ms between the first learner’s reports and the end of the batch').toBeGreaterThan(1_000);
   });
 
   test('when a submission edited its tests then they were not used', () => {

@@ -1,5 +1,10 @@
 /** The CLI's answers to bad input: one line, saying what to do, and a non-zero exit. */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { ROOT } from '../paths.js';
 import { main } from '../cli/main.js';
 
 const errors: string[] = [];
@@ -40,5 +45,59 @@ describe('lab CLI on bad input', () => {
     expect(await main(['--help'])).toBe(0);
     for (const c of ['list', 'show', 'start', 'test', 'watch', 'hint', 'solution', 'reset', 'grade', 'verify', 'doctor'])
       expect(logs.join('\n')).toMatch(new RegExp(`^  ${c} `, 'm'));
+  });
+});
+
+describe('lab grade on bad paths: one line, exit 1, before any server starts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grade-cli-'));
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  mkdirSync(join(dir, 'class', 'ada'), { recursive: true });
+
+  test.each([
+    [['grade', 'deadlocks', '--target', join(dir, 'typo')], /^lab: --target .*typo: no such folder$/],
+    [['grade', 'deadlocks', '--target', file], /^lab: --target .*a-file is a file, not a folder$/],
+    [['grade', 'deadlocks', '--submissions', join(dir, 'typo')], /^lab: --submissions .*typo: no such folder$/],
+    [['grade', 'deadlocks', '--submissions', file], /^lab: --submissions .*a-file is a file, not a folder$/],
+    [['grade', 'deadlocks', '--submissions', join(dir, 'class'), '--out', file], /^lab: --out .*a-file is a file, not a folder$/],
+    [
+      ['grade', 'deadlocks', '--submissions', join(dir, 'class'), '--out', join(dir, 'class', 'reports')],
+      /^lab: --out .*reports is inside .*class, which is being graded: put reports elsewhere$/,
+    ],
+    [
+      ['grade', 'deadlocks', '--submissions', join(dir, 'class'), '--out', join(ROOT, 'labs', 'grades')],
+      /^lab: --out .*: .* is inside the kit's own labs\/$/,
+    ],
+  ])('when given %j then it says so in one line and exits 1', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(1);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(message);
+  });
+
+  test('when the folder for reports cannot be made then grading does not start', async () => {
+    // A folder under a file cannot be created, whoever runs the test (root may write anywhere else).
+    const r = await run('grade', 'deadlocks', '--submissions', join(dir, 'class'), '--out', join(file, 'reports'));
+    expect(r.code).toBe(1);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(/^lab: --out .*a-file\/reports cannot be written: ENOTDIR$/);
+  });
+});
+
+describe('a work folder inside the kit', () => {
+  test.each([
+    [['reset', 'deadlocks', '--yes'], 'labs'],
+    [['start', 'deadlocks'], 'solutions'],
+  ])('when `lab %j` is given LAB_WORK_DIR=%s then it refuses in one line and the kit is untouched', (argv, folder) => {
+    const before = readdirSync(join(ROOT, folder)).sort();
+    const r = spawnSync(process.execPath, [join(ROOT, 'harness', 'cli', 'bin.js'), ...argv], {
+      env: { ...process.env, LAB_WORK_DIR: join(ROOT, folder) },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `lab: LAB_WORK_DIR: ${join(ROOT, folder)} is inside the kit's own ${folder}/; your copies need a folder of their own (the default is work/)`,
+    ]);
+    expect(readdirSync(join(ROOT, folder)).sort()).toEqual(before);
   });
 });

@@ -1,13 +1,42 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { classCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../../formats.js';
 import type { LearnerGrade, Submission } from '../../grade.js';
 import { defaultJobs } from '../../jobs.js';
 import { findLab, LabError, loadLabs, type Lab } from '../../lab-schema.js';
-import { ROOT, WORK_DIR } from '../../paths.js';
+import { isInside, kitFolderProblem, ROOT, WORK_DIR } from '../../paths.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
+
+/** A folder given on the command line: it must exist and be a folder. */
+function existingFolder(option: string, path: string): string {
+  const p = resolve(path);
+  if (!existsSync(p)) throw new LabError(`${option} ${path}: no such folder`);
+  if (!statSync(p).isDirectory()) throw new LabError(`${option} ${path} is a file, not a folder`);
+  return p;
+}
+
+/**
+ * Where reports go: a folder that can be written, outside what is graded (reports inside a
+ * submissions folder would be graded as a learner next time) and outside the kit's own folders.
+ */
+function writableOut(path: string, graded: string): string {
+  const p = resolve(path);
+  if (existsSync(p) && !statSync(p).isDirectory()) throw new LabError(`--out ${path} is a file, not a folder`);
+  if (isInside(p, graded)) throw new LabError(`--out ${path} is inside ${graded}, which is being graded: put reports elsewhere`);
+  const kit = kitFolderProblem(p);
+  if (kit) throw new LabError(`--out ${path}: ${kit}`);
+  try {
+    mkdirSync(p, { recursive: true });
+    const probe = join(p, `.write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (e) {
+    throw new LabError(`--out ${path} cannot be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return p;
+}
 
 /**
  * Grades with the kit's own tests and harness, never a submission's copies: your copies (default),
@@ -41,15 +70,33 @@ export const grade: Command = {
     ]);
     const labs: Lab[] = positionals.length ? positionals.map((p) => findLab(p)) : loadLabs();
     let subs: Submission[];
+    let graded: string;
     if (typeof options.submissions === 'string') {
-      subs = listSubmissions(resolve(options.submissions));
+      graded = existingFolder('--submissions', options.submissions);
+      subs = listSubmissions(graded);
       if (subs.length === 0) throw new LabError(`${options.submissions} holds no submission folders`);
-    } else if (typeof options.target === 'string') subs = [{ learner: basename(resolve(options.target)), dir: resolve(options.target) }];
-    else subs = [{ learner: 'you', dir: WORK_DIR }];
-    const outDir = resolve((options.out as string | undefined) ?? join(ROOT, 'grades'));
-    const t0 = Date.now();
+    } else if (typeof options.target === 'string') {
+      graded = existingFolder('--target', options.target);
+      subs = [{ learner: basename(graded), dir: graded }];
+    } else {
+      graded = WORK_DIR;
+      subs = [{ learner: 'you', dir: WORK_DIR }];
+    }
     const jobs = options.jobs as number | undefined;
     if (jobs !== undefined && (!(jobs >= 1) || !Number.isInteger(jobs))) throw new UsageError('--jobs takes a whole number of at least 1');
+    // Checked before any grading: a batch that cannot write its reports is not worth running.
+    const outDir = writableOut((options.out as string | undefined) ?? join(ROOT, 'grades'), graded);
+    const writeReports = (g: LearnerGrade) => {
+      const dir = join(outDir, g.learner);
+      mkdirSync(dir, { recursive: true });
+      const classroom = toClassroom(g);
+      writeFileSync(join(dir, 'results.json'), toJson(g));
+      writeFileSync(join(dir, 'junit.xml'), toJUnit(g));
+      writeFileSync(join(dir, 'summary.md'), toMarkdown(g));
+      writeFileSync(join(dir, 'classroom.json'), classroom);
+      writeFileSync(join(dir, 'classroom.b64'), Buffer.from(classroom).toString('base64') + '\n');
+    };
+    const t0 = Date.now();
     const grades: LearnerGrade[] = await withServices(
       labs,
       async (endpoints) => {
@@ -59,6 +106,7 @@ export const grade: Command = {
           return await gradeSubmissions(labs, subs, {
             runners,
             jobs,
+            onLearner: writeReports,
             timeoutMs: ((options.timeout as number | undefined) ?? 300) * 1000,
             onGraded: (g) =>
               out(
@@ -72,17 +120,6 @@ export const grade: Command = {
       },
       step,
     );
-    mkdirSync(outDir, { recursive: true });
-    for (const g of grades) {
-      const dir = join(outDir, g.learner);
-      mkdirSync(dir, { recursive: true });
-      const classroom = toClassroom(g);
-      writeFileSync(join(dir, 'results.json'), toJson(g));
-      writeFileSync(join(dir, 'junit.xml'), toJUnit(g));
-      writeFileSync(join(dir, 'summary.md'), toMarkdown(g));
-      writeFileSync(join(dir, 'classroom.json'), classroom);
-      writeFileSync(join(dir, 'classroom.b64'), Buffer.from(classroom).toString('base64') + '\n');
-    }
     writeFileSync(
       join(outDir, 'class.csv'),
       classCsv(
