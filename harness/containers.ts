@@ -8,6 +8,7 @@
  */
 import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
+import { createConnection, type NetConnectOpts } from 'node:net';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { EnvironmentError } from './errors.js';
 import { pgUrl, redisUrl, type Endpoints, type PgEndpoint, type RedisEndpoint } from './endpoints.js';
@@ -76,7 +77,38 @@ async function removeOwned(): Promise<void> {
   }
 }
 
+/**
+ * When DOCKER_HOST is set, the engine it names, and only that one, is the one to use (as
+ * Testcontainers documents it). Testcontainers itself would quietly fall back to the default
+ * socket when it does not answer: this says what is wrong instead.
+ */
+export async function dockerHostProblem(value = process.env.DOCKER_HOST): Promise<string | undefined> {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `DOCKER_HOST=${value} is not a URL (unix:///var/run/docker.sock, tcp://host:2375, …): fix or unset it`;
+  }
+  const target =
+    url.protocol === 'unix:' || url.protocol === 'npipe:'
+      ? { path: url.pathname }
+      : url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:'
+        ? { host: url.hostname, port: Number(url.port || 2375) }
+        : undefined;
+  if (!target) return `DOCKER_HOST=${value}: the kit reaches Docker through unix://, npipe:// or tcp:// only`;
+  const failure = await new Promise<string | undefined>((done) => {
+    const socket = createConnection(target as NetConnectOpts);
+    const timer = setTimeout(() => (socket.destroy(), done('no answer in 3 s')), 3_000);
+    socket.once('connect', () => (clearTimeout(timer), socket.destroy(), done(undefined)));
+    socket.once('error', (e: NodeJS.ErrnoException) => (clearTimeout(timer), done(e.code ?? e.message)));
+  });
+  return failure ? `DOCKER_HOST=${value}: no Docker engine answers there (${failure}). Start it, or fix or unset DOCKER_HOST.` : undefined;
+}
+
 export async function dockerAvailable(): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
+  const hostProblem = await dockerHostProblem();
+  if (hostProblem) return { ok: false, reason: hostProblem };
   try {
     const client = await getContainerRuntimeClient();
     return { ok: true, version: String(client.info.containerRuntime.serverVersion) };
@@ -104,6 +136,8 @@ function classify(e: unknown, image: string): Error {
 }
 
 async function checkDocker(): Promise<void> {
+  const hostProblem = await dockerHostProblem();
+  if (hostProblem) throw new EnvironmentError(hostProblem);
   const d = await dockerAvailable();
   if (!d.ok) throw new EnvironmentError(NO_DOCKER);
 }
