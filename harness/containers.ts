@@ -12,7 +12,7 @@ import { createConnection, type NetConnectOpts } from 'node:net';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { EnvironmentError } from './errors.js';
 import { pgUrl, redisUrl, type Endpoints, type PgEndpoint, type RedisEndpoint } from './endpoints.js';
-import { OWNER_LABEL, pidAlive } from './owner.js';
+import { isOrphan, mineFilter, ownerLabels, thisHostFilter } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, REDIS_DATABASES } from './images.js';
 import type { ServiceName } from './lab-schema.js';
 import { postgresContainer } from './pg-container.js';
@@ -70,7 +70,7 @@ export async function stopAll(): Promise<void> {
 async function removeOwned(): Promise<void> {
   try {
     const client = await getContainerRuntimeClient();
-    const list = await client.container.dockerode.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${process.pid}`] } });
+    const list = await client.container.dockerode.listContainers({ all: true, filters: { label: mineFilter() } });
     await Promise.allSettled(list.map((info) => client.container.dockerode.getContainer(info.Id).remove({ force: true })));
   } catch {
     /* no Docker: nothing of ours can be running */
@@ -151,7 +151,7 @@ export interface StartedServices {
   stop(): Promise<void>;
 }
 
-const labels = () => ({ [OWNER_LABEL]: String(process.pid) });
+const labels = ownerLabels;
 
 export async function startPostgres(): Promise<StartedPostgreSqlContainer> {
   try {
@@ -265,15 +265,14 @@ export async function startServices(needs: readonly ServiceName[], opts: StartOp
   }
 }
 
-/** Removes containers labelled by a harness process that is no longer alive. */
+/** Removes containers a harness process on this host made and left behind when it died (owner.ts). */
 export async function sweepOrphans(): Promise<number> {
   let removed = 0;
   try {
     const client = await getContainerRuntimeClient();
-    const list = await client.container.dockerode.listContainers({ all: true, filters: { label: [OWNER_LABEL] } });
+    const list = await client.container.dockerode.listContainers({ all: true, filters: { label: thisHostFilter() } });
     for (const info of list) {
-      const pid = Number(info.Labels[OWNER_LABEL]);
-      if (pid && !pidAlive(pid)) {
+      if (isOrphan(info.Labels)) {
         await client.container.dockerode
           .getContainer(info.Id)
           .remove({ force: true })

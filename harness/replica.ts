@@ -33,7 +33,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import pg from 'pg';
 import type { PgEndpoint } from './endpoints.js';
-import { pidAlive } from './owner.js';
+import { isOrphan, thisHostFilter } from './owner.js';
 import { postgresContainer } from './pg-container.js';
 import { lsnToBigInt, REPLICA_APPLY_DELAY_MS, replayedPast } from './replication.js';
 
@@ -139,21 +139,17 @@ function startedNetworkFrom(client: Awaited<ReturnType<typeof getContainerRuntim
  * Removes networks a harness process created and could not remove because it died (Ryuk may be
  * disabled). Their containers are gone by now: startServices() sweeps those first.
  */
-async function sweepOrphanNetworks(labels: Record<string, string>): Promise<void> {
+async function sweepOrphanNetworks(): Promise<void> {
   try {
     const client = await getContainerRuntimeClient();
     const dockerode = client.container.dockerode;
-    for (const key of Object.keys(labels)) {
-      const list = await dockerode.listNetworks({ filters: { label: [key] } });
-      for (const info of list) {
-        const pid = Number(info.Labels?.[key]);
-        if (pid && !pidAlive(pid))
-          await dockerode
-            .getNetwork(info.Id)
-            .remove()
-            .catch(() => undefined);
-      }
-    }
+    const list = await dockerode.listNetworks({ filters: { label: thisHostFilter() } });
+    for (const info of list)
+      if (isOrphan(info.Labels))
+        await dockerode
+          .getNetwork(info.Id)
+          .remove()
+          .catch(() => undefined);
   } catch {
     /* best effort */
   }
@@ -180,7 +176,7 @@ export async function startReplicaPair(opts: ReplicaPairOptions): Promise<Starte
   const script = replicaInitScript(args, applyDelayMs);
   const wantFarBehind = (opts.farBehind?.length ?? 0) > 0;
 
-  await sweepOrphanNetworks(opts.labels);
+  await sweepOrphanNetworks();
   const client = await getContainerRuntimeClient();
   const name = `backend-labs-replication-${randomBytes(4).toString('hex')}`;
   const network = startedNetworkFrom(

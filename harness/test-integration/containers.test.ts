@@ -4,8 +4,9 @@
  */
 import { getContainerRuntimeClient } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServices, stopAll, type StartedServices } from '../containers.js';
-import { OWNER_LABEL } from '../owner.js';
+import { startServices, stopAll, sweepOrphans, type StartedServices } from '../containers.js';
+import { IMAGES } from '../images.js';
+import { HOST_ID, HOST_LABEL, mineFilter, OWNER_LABEL } from '../owner.js';
 
 let services: StartedServices;
 let inspected: { image: string; healthcheck: unknown }[];
@@ -21,7 +22,7 @@ beforeAll(async () => {
     ],
   });
   const client = await getContainerRuntimeClient();
-  const list = await client.container.dockerode.listContainers({ filters: { label: [`${OWNER_LABEL}=${process.pid}`] } });
+  const list = await client.container.dockerode.listContainers({ filters: { label: mineFilter() } });
   inspected = await Promise.all(
     list.map(async (c) => {
       const info = await client.container.dockerode.getContainer(c.Id).inspect();
@@ -79,6 +80,22 @@ describe('containers', () => {
       ).toEqual(['lab_replica']);
     } finally {
       await Promise.allSettled([primary.end(), standby.end()]);
+    }
+  });
+
+  test('when orphans are swept then only this host’s containers whose owner died go, never another host’s', async () => {
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    const dead = String(4_194_304 + 7);
+    const make = (labels: Record<string, string>) => docker.createContainer({ Image: IMAGES.postgres, Cmd: ['true'], Labels: labels });
+    const ours = await make({ [OWNER_LABEL]: dead, [HOST_LABEL]: HOST_ID });
+    const theirs = await make({ [OWNER_LABEL]: dead, [HOST_LABEL]: 'another-host:pid:[4026531836]' });
+    try {
+      await sweepOrphans();
+      const left = (await docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${dead}`] } })).map((c) => c.Id);
+      expect(left).toEqual([theirs.id]);
+      expect(left).not.toContain(ours.id);
+    } finally {
+      await Promise.allSettled([ours.remove({ force: true }), theirs.remove({ force: true })]);
     }
   });
 });
