@@ -96,19 +96,18 @@ type Task = { tree: TreeSpec; round: number; expect: Parameters<typeof judge>[1]
 /** Every tree of the lab, `jobs` at a time: trees that mostly wait overlap their waits. */
 export async function verifyLab(lab: Lab, opts: VerifyOptions): Promise<Check[]> {
   const tasks: Task[] = [];
+  // Every round runs every tree: a decoy must fail what it must on every run, not once.
+  const variants = opts.variants ? variantsOf(lab).map((name) => ({ name, v: readVariant(lab, name) })) : [];
   for (let round = 1; round <= opts.repeat; round++) {
     tasks.push({ tree: { kind: 'starter' }, round, expect: { mustFail: lab.starter.fails, mustPass: lab.starter.passes, exact: true } });
     tasks.push({ tree: { kind: 'solution' }, round, expect: { mustFail: [], mustPass: 'rest', exact: false } });
-  }
-  if (opts.variants)
-    for (const name of variantsOf(lab)) {
-      const v = readVariant(lab, name);
+    for (const { name, v } of variants)
       tasks.push({
         tree: { kind: 'variant', name },
-        round: 1,
+        round,
         expect: { mustFail: v.mustFail, mayFail: v.mayFail, mustPass: v.kind === 'alternative' ? 'rest' : [], exact: false },
       });
-    }
+  }
   const each = (task: Task) =>
     opts.runners.use(lab, async (runner) => {
       const r = await runner.run(task.tree, { timeoutMs: 10 * 60_000 });

@@ -39,7 +39,7 @@ export const verify: Command = {
   args: '[LAB…]',
   summary: 'starters fail exactly their declared tests, solutions pass, variants behave — N times over',
   options: [
-    { name: 'repeat', type: 'number', value: 'N', description: 'run starter and solution N times (default 1)' },
+    { name: 'repeat', type: 'number', value: 'N', description: 'run every tree (starter, solution, variants) N times (default 1)' },
     { name: 'variants', type: 'boolean', description: 'also run solutions/X/variants (default on; --no-variants skips)' },
     {
       name: 'jobs',
@@ -82,7 +82,7 @@ export const verify: Command = {
               runners,
               onCheck: (ch) => {
                 checks.push(ch);
-                const tag = `${ch.lab} · ${ch.tree}${repeat > 1 && !ch.tree.startsWith('variant') ? ` · round ${ch.round}/${repeat}` : ''}`;
+                const tag = `${ch.lab} · ${ch.tree}${repeat > 1 ? ` · round ${ch.round}/${repeat}` : ''}`;
                 out(`${ch.ok ? c.green('✔') : c.red('✖')} ${tag} ${c.dim(`(${(ch.durationMs / 1000).toFixed(1)} s)`)}`);
                 for (const p of ch.problems) out(c.red(`    ${p}`));
               },
