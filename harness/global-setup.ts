@@ -10,6 +10,7 @@ import { buildTree } from './build.js';
 import { startServices, type Endpoints } from './containers.js';
 import { ensureTemplate } from './databases.js';
 import { findLab } from './lab-schema.js';
+import { assertOwnServers } from './own-servers.js';
 import { endpointsFor } from './runner.js';
 import { farBehindSpecs } from './session.js';
 import { trace } from './trace.js';
@@ -25,6 +26,7 @@ export default async function setup(project: TestProject) {
   let stop: (() => Promise<void>) | undefined;
   if (process.env.LAB_SERVICES) {
     endpoints = endpointsFor(lab, JSON.parse(process.env.LAB_SERVICES) as Endpoints);
+    await assertOwnServers(endpoints);
   } else {
     const started = await startServices(lab.services, { farBehind: farBehindSpecs([lab]) });
     endpoints = started.endpoints;

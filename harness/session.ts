@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trace } from './trace.js';
 import { farBehindDatabase } from './endpoints.js';
+import { assertOwnServers } from './own-servers.js';
 import type { FarBehindSpec } from './replica.js';
 import { startServices, stopAll, type Endpoints, type StartedServices } from './containers.js';
 import type { Lab, ServiceName } from './lab-schema.js';
@@ -47,7 +48,10 @@ function handedOver(needs: ServiceName[]): Endpoints | undefined {
 export async function withServices<T>(labs: Lab[], fn: (endpoints: Endpoints) => Promise<T>, wrap?: StartWrapper): Promise<T> {
   const needs = servicesFor(labs);
   const given = handedOver(needs);
-  if (given) return fn(given);
+  if (given) {
+    await assertOwnServers(given);
+    return fn(given);
+  }
   const label = `Starting ${needs.join(' + ')} with Testcontainers`;
   trace('servers-start');
   // Labs without a replica, run beside labs with one, get a Postgres of their own.

@@ -2,10 +2,15 @@
  * The servers the harness starts, as Docker sees them. Real containers, started the way every run
  * starts them (startServices).
  */
+import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServices, stopAll, sweepOrphans, type StartedServices } from '../containers.js';
 import { IMAGES } from '../images.js';
+import { assertOwnServers } from '../own-servers.js';
+import { ROOT } from '../paths.js';
 import { HOST_ID, HOST_LABEL, mineFilter, OWNER_LABEL } from '../owner.js';
 
 let services: StartedServices;
@@ -96,6 +101,36 @@ describe('containers', () => {
       expect(left).not.toContain(ours.id);
     } finally {
       await Promise.allSettled([ours.remove({ force: true }), theirs.remove({ force: true })]);
+    }
+  });
+
+  test('when LAB_SERVICES names this kit’s own servers then they are used, and anything else is refused in one line', async () => {
+    await expect(assertOwnServers(services.endpoints)).resolves.toBeUndefined();
+    // Somebody's own server on this machine: a port no kit container publishes.
+    const server = createServer((s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      await expect(assertOwnServers({ redis: { host: '127.0.0.1', port } })).rejects.toThrow(
+        `LAB_SERVICES names redis at 127.0.0.1:${port}, which is not a server this kit started on this machine: the kit only touches servers it created. Unset LAB_SERVICES to let it start its own.`,
+      );
+      // A kit port, but on another machine.
+      await expect(assertOwnServers({ postgres: { ...services.endpoints.postgres!, host: '192.0.2.1' } })).rejects.toThrow(
+        /at 192\.0\.2\.1:/,
+      );
+      const r = spawnSync(process.execPath, [join(ROOT, 'harness', 'cli', 'bin.js'), 'test', 'caching', '--solution'], {
+        env: {
+          ...process.env,
+          LAB_SERVICES: JSON.stringify({ postgres: services.endpoints.postgres, redis: { host: '127.0.0.1', port } }),
+        },
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stdout).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^lab: LAB_SERVICES names redis at 127\.0\.0\.1:\d+, which is not a server this kit started/),
+      ]);
+    } finally {
+      server.close();
     }
   });
 });
