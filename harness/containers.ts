@@ -15,7 +15,10 @@ import { pgUrl, redisUrl, type Endpoints, type PgEndpoint, type RedisEndpoint } 
 import { isOrphan, mineFilter, ownerLabels, thisHostFilter } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, REDIS_DATABASES } from './images.js';
 import type { ServiceName } from './lab-schema.js';
-import { postgresContainer } from './pg-container.js';
+import { endpointOf, onLoopback } from './bind.js';
+import { PG_PORT, postgresContainer } from './pg-container.js';
+
+const REDIS_PORT = 6379;
 import { startReplicaPair, type FarBehindSpec, type StartedReplicaPair } from './replica.js';
 
 export type { PgEndpoint, RedisEndpoint, Endpoints } from './endpoints.js';
@@ -168,11 +171,12 @@ export async function startPostgres(): Promise<StartedPostgreSqlContainer> {
 export async function startRedis(): Promise<StartedRedisContainer> {
   try {
     const c = await tracked(
-      new RedisContainer(IMAGES.redis)
-        .withCommand(['redis-server', '--databases', String(REDIS_DATABASES), '--save', '', '--appendonly', 'no'])
-        .withLabels(labels())
-        .withStartupTimeout(60_000)
-        .start(),
+      onLoopback(
+        new RedisContainer(IMAGES.redis)
+          .withCommand(['redis-server', '--databases', String(REDIS_DATABASES), '--save', '', '--appendonly', 'no'])
+          .withLabels(labels())
+          .withStartupTimeout(60_000),
+      ).start(),
     );
     running.add(c);
     return c;
@@ -235,8 +239,7 @@ export async function startServices(needs: readonly ServiceName[], opts: StartOp
     if (pg) {
       started.postgres = pg;
       started.endpoints.postgres = {
-        host: pg.getHost(),
-        port: pg.getPort(),
+        ...(await endpointOf(pg, PG_PORT)),
         user: pg.getUsername(),
         password: pg.getPassword(),
         database: pg.getDatabase(),
@@ -244,7 +247,7 @@ export async function startServices(needs: readonly ServiceName[], opts: StartOp
     }
     if (redis) {
       started.redis = redis;
-      started.endpoints.redis = { host: redis.getHost(), port: redis.getPort() };
+      started.endpoints.redis = await endpointOf(redis, REDIS_PORT);
     }
     if (pair) {
       // A run of replica labs only uses the pair's primary as its Postgres: two servers, not three.

@@ -13,12 +13,13 @@ import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { containerIps, type InspectedNetworks } from './bind.js';
 import type { Endpoints } from './endpoints.js';
 import { LabError } from './lab-schema.js';
 import { thisHostFilter } from './owner.js';
 
-interface ListedContainer {
-  Ports?: { PublicPort?: number }[];
+interface ListedContainer extends InspectedNetworks {
+  Ports?: { PrivatePort?: number; PublicPort?: number }[];
   Labels?: Record<string, string>;
 }
 
@@ -84,10 +85,12 @@ export async function assertOwnServers(ep: Endpoints, source = 'LAB_SERVICES'): 
   } catch (e) {
     throw new LabError(`${source}: cannot ask the Docker engine which servers this kit started (${(e as Error).message}): unset ${source}`);
   }
+  // A kit container is reached at a published port on this machine, or at its own address (bind.ts).
   const published = new Set(containers.flatMap((c) => (c.Ports ?? []).map((p) => p.PublicPort)).filter((p): p is number => !!p));
+  const direct = new Set(containers.flatMap((c) => containerIps(c).flatMap((ip) => (c.Ports ?? []).map((p) => `${ip}:${p.PrivatePort}`))));
   const local = localAddresses();
   for (const [name, e] of named)
-    if (!local.has(e.host) || !published.has(Number(e.port)))
+    if (!direct.has(`${e.host}:${e.port}`) && !(local.has(e.host) && published.has(Number(e.port))))
       throw new LabError(
         `${source} names ${name} at ${e.host}:${e.port}, which is not a server this kit started on this machine: ` +
           `the kit only touches servers it created. Unset ${source} to let it start its own.`,

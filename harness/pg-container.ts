@@ -16,7 +16,8 @@
  * init scripts on a socket-only server, so only the final server ever answers on TCP.
  */
 import { PostgreSqlContainer } from '@testcontainers/postgresql';
-import { getContainerRuntimeClient, type BoundPorts, type WaitStrategy } from 'testcontainers';
+import type { BoundPorts, WaitStrategy } from 'testcontainers';
+import { onLoopback, reachable } from './bind.js';
 
 /** The module's health-check type allows only CMD and CMD-SHELL; Docker's API also takes ["NONE"]. */
 type HealthCheck = Parameters<PostgreSqlContainer['withHealthCheck']>[0];
@@ -32,12 +33,11 @@ export class PgAcceptsConnections implements WaitStrategy {
   constructor(private readonly login: { user: string; password: string; database: string }) {}
 
   async waitUntilReady(container: Parameters<WaitStrategy['waitUntilReady']>[0], boundPorts: BoundPorts): Promise<void> {
-    const client = await getContainerRuntimeClient();
-    const host = client.info.containerRuntime.host;
-    const port = boundPorts.getBinding(PG_PORT);
     const end = Date.now() + this.timeoutMs;
     let last = '';
     for (;;) {
+      // Where the harness will connect (bind.ts): the container's own address, or the loopback port.
+      const { host, port } = await reachable(await container.inspect(), PG_PORT, boundPorts.getBinding(PG_PORT));
       const c = new pg.Client({ host, port, ...this.login, connectionTimeoutMillis: 2_000 });
       c.on('error', () => undefined);
       try {
@@ -88,10 +88,10 @@ export interface PgContainerOptions {
   startupTimeoutMs?: number;
 }
 
-/** A throwaway Postgres: data on tmpfs, the harness's labels, no health check (see above). */
+/** A throwaway Postgres: data on tmpfs, the harness's labels, its port on 127.0.0.1 only (bind.ts), no health check (see above). */
 export function postgresContainer(o: PgContainerOptions): PostgreSqlContainer {
   const login = { user: o.user ?? 'lab', password: o.password ?? 'lab', database: o.database ?? 'lab_admin' };
-  return (
+  return onLoopback(
     new PostgreSqlContainer(o.image)
       .withUsername(login.user)
       .withPassword(login.password)
@@ -104,6 +104,6 @@ export function postgresContainer(o: PgContainerOptions): PostgreSqlContainer {
       // adds its own only when none is set.
       .withHealthCheck({ test: ['NONE'] } as unknown as HealthCheck)
       .withWaitStrategy(new PgAcceptsConnections(login))
-      .withStartupTimeout(o.startupTimeoutMs ?? 60_000)
+      .withStartupTimeout(o.startupTimeoutMs ?? 60_000),
   );
 }

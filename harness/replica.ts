@@ -34,7 +34,8 @@ import type { Readable } from 'node:stream';
 import pg from 'pg';
 import type { PgEndpoint } from './endpoints.js';
 import { isOrphan, thisHostFilter } from './owner.js';
-import { postgresContainer } from './pg-container.js';
+import { endpointOf } from './bind.js';
+import { PG_PORT, postgresContainer } from './pg-container.js';
 import { lsnToBigInt, REPLICA_APPLY_DELAY_MS, replayedPast } from './replication.js';
 
 /** The primary's name on the pair's network. */
@@ -155,8 +156,8 @@ async function sweepOrphanNetworks(): Promise<void> {
   }
 }
 
-function endpointOf(c: StartedPostgreSqlContainer): PgEndpoint {
-  return { host: c.getHost(), port: c.getPort(), user: c.getUsername(), password: c.getPassword(), database: c.getDatabase() };
+async function pgEndpointOf(c: StartedPostgreSqlContainer): Promise<PgEndpoint> {
+  return { ...(await endpointOf(c, PG_PORT)), user: c.getUsername(), password: c.getPassword(), database: c.getDatabase() };
 }
 
 /** Starts a primary and a streaming replica of it. On failure, stops whatever it started. */
@@ -264,12 +265,12 @@ export async function startReplicaPair(opts: ReplicaPairOptions): Promise<Starte
     if (r.status === 'rejected') throw r.reason;
     if (f.status === 'rejected') throw f.reason;
     if (!primary || !replica) throw new Error('unreachable');
-    const replicaEndpoint = { ...endpointOf(replica), primaryAlias: PRIMARY_ALIAS };
-    const primaryEndpoint = endpointOf(primary);
+    const replicaEndpoint = { ...(await pgEndpointOf(replica)), primaryAlias: PRIMARY_ALIAS };
+    const primaryEndpoint = await pgEndpointOf(primary);
     await assertStreaming(replicaEndpoint);
     let farBehindEndpoint: StartedReplicaPair['farBehindEndpoint'];
     if (farBehind) {
-      const ep = endpointOf(farBehind);
+      const ep = await pgEndpointOf(farBehind);
       await assertStreaming(ep);
       farBehindEndpoint = { ...ep, frozenAt: await freezeFarBehind(primaryEndpoint, ep, opts.farBehind!) };
     }

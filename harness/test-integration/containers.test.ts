@@ -14,7 +14,7 @@ import { ROOT } from '../paths.js';
 import { HOST_ID, HOST_LABEL, mineFilter, OWNER_LABEL } from '../owner.js';
 
 let services: StartedServices;
-let inspected: { image: string; healthcheck: unknown }[];
+let inspected: { image: string; healthcheck: unknown; bindings: { HostIp?: string; HostPort?: string }[] }[];
 
 beforeAll(async () => {
   services = await startServices(['postgres', 'redis', 'replica'], {
@@ -31,7 +31,11 @@ beforeAll(async () => {
   inspected = await Promise.all(
     list.map(async (c) => {
       const info = await client.container.dockerode.getContainer(c.Id).inspect();
-      return { image: info.Config.Image, healthcheck: info.Config.Healthcheck ?? null };
+      return {
+        image: info.Config.Image,
+        healthcheck: info.Config.Healthcheck ?? null,
+        bindings: Object.values(info.NetworkSettings.Ports ?? {}).flatMap((b) => b ?? []),
+      };
     }),
   );
 }, 180_000);
@@ -46,6 +50,14 @@ describe('containers', () => {
     const postgres = inspected.filter((c) => /postgres/i.test(c.image));
     expect(postgres.length, `Postgres containers of this process: ${JSON.stringify(inspected)}`).toBe(3);
     for (const c of postgres) expect(c.healthcheck, `${c.image}: ${JSON.stringify(c.healthcheck)}`).toEqual({ Test: ['NONE'] });
+  });
+
+  test('when servers are started then every port they publish is on 127.0.0.1 only, never on the LAN', () => {
+    expect(inspected.length, 'postgres, replica, far-behind standby and redis').toBe(4);
+    for (const c of inspected) {
+      expect(c.bindings.length, `${c.image} publishes no port`).toBeGreaterThan(0);
+      for (const b of c.bindings) expect(b.HostIp, `${c.image} publishes port ${b.HostPort} on ${b.HostIp}`).toBe('127.0.0.1');
+    }
   });
 
   test('when the servers are up then the harness reaches each of them', async () => {
