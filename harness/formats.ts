@@ -16,6 +16,8 @@ export function toJson(g: LearnerGrade): string {
           core: l.core,
           bonus: l.bonus,
           hintsUsed: l.hintsUsed,
+          hintsRecorded: l.hintsRecorded,
+          hintsAre: 'self-reported',
           integrity: l.integrity,
           error: l.error ?? null,
           tests: l.tests.map((t) => ({
@@ -71,7 +73,7 @@ export function toMarkdown(g: LearnerGrade): string {
   const lines = [
     `# ${g.learner}: ${g.points}/${g.maxPoints} points`,
     '',
-    '| lab | core | bonus | total | hints used | notes |',
+    '| lab | core | bonus | total | hints used (self-reported) | notes |',
     '|---|---|---|---|---|---|',
   ];
   lines.push(...g.labs.map(labLine));

@@ -22,6 +22,8 @@ export interface LabGrade {
   core: { points: number; max: number };
   bonus: { points: number; max: number };
   hintsUsed: number;
+  /** Whether the copy holds its hint record (hints.ts); hints are self-reported either way. */
+  hintsRecorded: boolean;
   /** Things a grader should look at: edited tests, files outside src/. Graded anyway, on the kit's tests. */
   integrity: string[];
   error?: string;
@@ -100,13 +102,18 @@ export async function gradeLab(lab: Lab, learner: string, copyDir: string | unde
     core: { points: 0, max: 0 },
     bonus: { points: 0, max: 0 },
     hintsUsed: 0,
+    hintsRecorded: false,
     integrity: [],
     durationMs: 0,
   };
   if (!copyDir) return failedGrade(lab, learner, opts.expected, `no copy of ${lab.id} in the submission`);
   try {
-    grade.hintsUsed = readHints(copyDir).revealed;
+    const hints = readHints(copyDir);
+    grade.hintsUsed = hints.revealed;
+    grade.hintsRecorded = hints.recorded === true;
     grade.integrity = integrityFindings(lab, copyDir);
+    if (!grade.hintsRecorded)
+      grade.integrity.push(`no hint record (${HINTS_FILE}, written by \`lab start\`): hints used unknown, shown as 0`);
   } catch (e) {
     grade.integrity.push(`the copy could not be inspected: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -140,6 +147,22 @@ export async function gradeLab(lab: Lab, learner: string, copyDir: string | unde
 export interface Submission {
   learner: string;
   dir: string;
+}
+
+/**
+ * Shard `index` (1-based) of `count` of a class: every count-th learner in name order, so that N
+ * runners given 1/N … N/N grade each learner exactly once, whatever order they list the folder in.
+ */
+export function shardOf<T extends { learner: string }>(subs: T[], index: number, count: number): T[] {
+  return [...subs].sort((a, b) => (a.learner < b.learner ? -1 : a.learner > b.learner ? 1 : 0)).filter((_, i) => i % count === index - 1);
+}
+
+/** Parses --shard I/N. */
+export function parseShard(value: string): { index: number; count: number } | undefined {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  if (!m) return undefined;
+  const [index, count] = [Number(m[1]), Number(m[2])];
+  return index >= 1 && count >= 1 && index <= count ? { index, count } : undefined;
 }
 
 /** Every subfolder of DIR is one learner's submission. */
@@ -209,6 +232,7 @@ function failedGrade(lab: Lab, learner: string, expected: TestResult[], error: s
     core,
     bonus,
     hintsUsed: 0,
+    hintsRecorded: false,
     integrity: [],
     error,
     durationMs: 0,

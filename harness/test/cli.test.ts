@@ -32,6 +32,7 @@ describe('lab CLI on bad input', () => {
     [['verify', '--repeat', 'many'], 2, /^lab: --repeat takes a whole number ≥ 1, not "many"$/],
     [['show'], 2, /^lab: `lab show` takes one lab/],
     [['grade', '--target', 'a', '--submissions', 'b'], 2, /^lab: choose --target or --submissions, not both$/],
+    [['grade', '--shard', '1/2'], 2, /^lab: --shard splits a class: use it with --submissions$/],
   ])('when given %j then it prints one line and exits %i', async (argv, code, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(code);
@@ -59,6 +60,10 @@ describe('lab grade on bad paths: one line, exit 1, before any server starts', (
     [['grade', 'deadlocks', '--target', file], /^lab: --target .*a-file is a file, not a folder$/],
     [['grade', 'deadlocks', '--submissions', join(dir, 'typo')], /^lab: --submissions .*typo: no such folder$/],
     [['grade', 'deadlocks', '--submissions', file], /^lab: --submissions .*a-file is a file, not a folder$/],
+    [
+      ['grade', 'deadlocks', '--submissions', join(dir, 'class'), '--shard', '2/2'],
+      /^lab: shard 2\/2 of .*class holds no submissions \(it has fewer learners than shards\)$/,
+    ],
     [['grade', 'deadlocks', '--submissions', join(dir, 'class'), '--out', file], /^lab: --out .*a-file is a file, not a folder$/],
     [
       ['grade', 'deadlocks', '--submissions', join(dir, 'class'), '--out', join(dir, 'class', 'reports')],
@@ -100,4 +105,12 @@ describe('a work folder inside the kit', () => {
     ]);
     expect(readdirSync(join(ROOT, folder)).sort()).toEqual(before);
   });
+});
+
+test('when --shard is not I/N then it says so in one line and exits 2', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grade-shard-'));
+  mkdirSync(join(dir, 'ada'));
+  const r = await run('grade', 'deadlocks', '--submissions', dir, '--shard', '3/2');
+  expect(r.code).toBe(2);
+  expect(r.errors).toEqual(['lab: --shard takes I/N with 1 ≤ I ≤ N, e.g. 2/4, not "3/2"']);
 });

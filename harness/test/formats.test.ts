@@ -18,6 +18,7 @@ const grade: LearnerGrade = {
       core: { points: 5, max: 10 },
       bonus: { points: 0, max: 2 },
       hintsUsed: 2,
+      hintsRecorded: true,
       integrity: ['files outside src/ (not graded): notes.txt'],
       durationMs: 21_500,
       tests: [

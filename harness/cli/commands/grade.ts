@@ -58,11 +58,18 @@ export const grade: Command = {
       description: `submissions graded at once (default: as many as the CPU allows, up to ${defaultJobs()})`,
     },
     { name: 'timeout', type: 'number', value: 'S', description: 'seconds one lab of one submission may take (default 300)' },
+    {
+      name: 'shard',
+      type: 'string',
+      value: 'I/N',
+      description: 'with --submissions: grade only the I-th of N shares of the class (learners in name order), e.g. one per CI runner',
+    },
     { name: 'min-score', type: 'number', value: 'P', description: 'exit 1 when any learner scores below P points' },
   ],
   async run({ positionals, options }) {
     if (options.target && options.submissions) throw new UsageError('choose --target or --submissions, not both');
-    const [{ gradeSubmissions, listSubmissions }, { RunnerSet }, { withServices }, { HostPool }] = await Promise.all([
+    if (options.shard !== undefined && !options.submissions) throw new UsageError('--shard splits a class: use it with --submissions');
+    const [{ gradeSubmissions, listSubmissions, parseShard, shardOf }, { RunnerSet }, { withServices }, { HostPool }] = await Promise.all([
       import('../../grade.js'),
       import('../../runner.js'),
       import('../../session.js'),
@@ -75,6 +82,13 @@ export const grade: Command = {
       graded = existingFolder('--submissions', options.submissions);
       subs = listSubmissions(graded);
       if (subs.length === 0) throw new LabError(`${options.submissions} holds no submission folders`);
+      if (typeof options.shard === 'string') {
+        const shard = parseShard(options.shard);
+        if (!shard) throw new UsageError(`--shard takes I/N with 1 ≤ I ≤ N, e.g. 2/4, not "${options.shard}"`);
+        subs = shardOf(subs, shard.index, shard.count);
+        if (subs.length === 0)
+          throw new LabError(`shard ${options.shard} of ${options.submissions} holds no submissions (it has fewer learners than shards)`);
+      }
     } else if (typeof options.target === 'string') {
       graded = existingFolder('--target', options.target);
       subs = [{ learner: basename(graded), dir: graded }];

@@ -1,5 +1,6 @@
 import { cpSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { HINTS_FILE, startHints } from '../../hints.js';
 import { findLab, LabError } from '../../lab-schema.js';
 import { WORK_DIR } from '../../paths.js';
 import { learnerDir } from '../../trees.js';
@@ -35,6 +36,9 @@ export const reset: Command = {
     mkdirSync(dir, { recursive: true });
     cpSync(lab.srcDir, join(dir, 'src'), { recursive: true });
     cpSync(join(lab.dir, 'README.md'), join(dir, 'README.md'));
+    // The hints already seen stay seen: a reset restores the code, not the record.
+    if (existsSync(join(backup, HINTS_FILE))) cpSync(join(backup, HINTS_FILE), join(dir, HINTS_FILE));
+    else startHints(dir);
     out(c.green(`${shown} is the starter again.`) + ` Your previous copy is in ${relative(process.cwd(), backup) || backup}/`);
     return 0;
   },

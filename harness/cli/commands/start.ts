@@ -1,5 +1,6 @@
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { startHints } from '../../hints.js';
 import { findLab } from '../../lab-schema.js';
 import { learnerDir } from '../../trees.js';
 import { UsageError } from '../args.js';
@@ -25,6 +26,7 @@ export const start: Command = {
     mkdirSync(dest, { recursive: true });
     cpSync(lab.srcDir, join(dest, 'src'), { recursive: true });
     cpSync(join(lab.dir, 'README.md'), join(dest, 'README.md'));
+    startHints(dest);
     out(c.green(`Copied the ${lab.slug} starter to ${shown}/`));
     out(`  read     ${shown}/README.md   (or \`lab show ${lab.slug}\`)`);
     out(`  edit     ${shown}/src/        (look for // TODO)`);
