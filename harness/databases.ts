@@ -2,6 +2,13 @@
  * Per-test-file isolation: a template database holding the schema of the tree under test, and a
  * fresh database cloned from it for each test file (CREATE DATABASE … TEMPLATE, ~40 ms). Redis gets
  * one logical database per test file.
+ *
+ * The service under test never logs in as the superuser. Each test database comes with a login
+ * role of its own (svc_<id>) that owns the database and every object the schema made in it, and
+ * that no other database lets in: CONNECT is revoked from PUBLIC on test databases, templates and
+ * the admin database. So a submission can change its own tables (even their DDL), and cannot reach
+ * another test file's database, another learner's, or the template every clone is made from. The
+ * harness keeps the superuser for itself (lab.db, statistics, fault points' targets).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,8 +28,22 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
   }
 }
 
+/** Owns the schema's objects in a template; each clone hands them to its own service role. */
+const SCHEMA_ROLE = 'lab_schema';
+
 export function templateName(schemaSql: string): string {
-  return 'tpl_' + createHash('sha256').update(schemaSql).digest('hex').slice(0, 16);
+  // v2: objects owned by SCHEMA_ROLE (a template from before belongs to the superuser).
+  return 'tpl_' + createHash('sha256').update('v2\0').update(schemaSql).digest('hex').slice(0, 16);
+}
+
+/**
+ * Once per server: the role that owns templates' objects, and no CONNECT for PUBLIC on the
+ * databases that exist before any test (the admin database, postgres, template1).
+ */
+async function hardenServer(admin: pg.Client): Promise<void> {
+  await admin.query(`DO $$ BEGIN CREATE ROLE ${SCHEMA_ROLE} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+  const { rows } = await admin.query(`SELECT datname FROM pg_database WHERE datname IN ('postgres', 'template1', current_database())`);
+  for (const r of rows) await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE "${r.datname}" FROM PUBLIC`);
 }
 
 /** Creates (once) the template database for a schema.sql file; returns its name. */
@@ -39,17 +60,23 @@ export async function ensureTemplate(pgEp: PgEndpoint, schemaFile: string): Prom
     try {
       const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
       if (rowCount) return;
+      await hardenServer(admin);
       const building = `${name}_building`;
       await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
       await admin.query(`CREATE DATABASE "${building}"`);
+      await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE "${building}" FROM PUBLIC`);
       try {
         await withClient(pgUrl(pgEp, building), async (c) => {
           await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+          // The schema's objects belong to SCHEMA_ROLE, so that each clone can give them away.
+          await c.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${SCHEMA_ROLE}`);
+          await c.query(`SET ROLE ${SCHEMA_ROLE}`);
           try {
             await c.query(schema);
           } catch (e) {
             throw new Error(`schema.sql failed to apply: ${(e as Error).message}`);
           }
+          await c.query('RESET ROLE');
         });
       } catch (e) {
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
@@ -69,15 +96,32 @@ export async function ensureTemplate(pgEp: PgEndpoint, schemaFile: string): Prom
  * 4.4 MB of WAL per database, which a streaming replica then has to replay, holding up the writes
  * the tests are timing behind it).
  */
-export async function createTestDatabase(pgEp: PgEndpoint, template: string): Promise<string> {
-  const name = `t_${randomBytes(6).toString('hex')}`;
-  await withClient(pgUrl(pgEp), (c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}" STRATEGY FILE_COPY`));
-  return name;
+export interface TestDatabase {
+  name: string;
+  /** The service's login: owns this database and its objects, and may connect nowhere else. */
+  user: string;
+  password: string;
+}
+
+export async function createTestDatabase(pgEp: PgEndpoint, template: string): Promise<TestDatabase> {
+  const id = randomBytes(6).toString('hex');
+  const db: TestDatabase = { name: `t_${id}`, user: `svc_${id}`, password: randomBytes(18).toString('base64url') };
+  await withClient(pgUrl(pgEp), async (c) => {
+    await c.query(`CREATE ROLE "${db.user}" LOGIN PASSWORD '${db.password}'`);
+    await c.query(`CREATE DATABASE "${db.name}" TEMPLATE "${template}" OWNER "${db.user}" STRATEGY FILE_COPY`);
+    await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE "${db.name}" FROM PUBLIC`);
+  });
+  await withClient(pgUrl(pgEp, db.name), (c) => c.query(`REASSIGN OWNED BY ${SCHEMA_ROLE} TO "${db.user}"`));
+  return db;
 }
 
 export async function dropTestDatabase(pgEp: PgEndpoint, name: string): Promise<void> {
-  if (!/^t_[0-9a-f]{12}$/.test(name)) throw new Error(`refusing to drop ${name}: not a test database`);
-  await withClient(pgUrl(pgEp), (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  const m = /^t_([0-9a-f]{12})$/.exec(name);
+  if (!m) throw new Error(`refusing to drop ${name}: not a test database`);
+  await withClient(pgUrl(pgEp), async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await c.query(`DROP ROLE IF EXISTS "svc_${m[1]}"`);
+  });
 }
 
 /** Allocates a Redis logical database (1…N-1) for one test file, and empties it. */

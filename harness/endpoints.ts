@@ -30,7 +30,7 @@ export interface Endpoints {
    * moved past 0/10000000. It holds one database per lab that declares farBehind
    * (farBehindDatabase()), as it was when it was cut off.
    */
-  farBehind?: PgEndpoint & { frozenAt: string };
+  farBehind?: PgEndpoint & { frozenAt: string; serviceUser: string; servicePassword: string };
 }
 
 /** The far-behind standby's database for a lab (lab.json farBehind). */

@@ -44,6 +44,8 @@ const REPLICATION_ROLE = 'lab_replication';
 const REPLICATION_PASSWORD = 'lab_replication';
 const SLOT = 'lab_replica';
 const FAR_BEHIND_SLOT = 'lab_far_behind';
+/** The far-behind databases' owner, as which services log in to them. */
+const FAR_BEHIND_ROLE = 'far_behind_svc';
 /** The first WAL position with eight hex digits after the slash. */
 const DIGIT_BOUNDARY = '0/10000000';
 
@@ -77,7 +79,7 @@ export interface StartedReplicaPair {
   primaryEndpoint: PgEndpoint;
   replicaEndpoint: PgEndpoint & { primaryAlias: string };
   /** The far-behind standby, when farBehind was asked for, and the replay position it stopped at. */
-  farBehindEndpoint?: PgEndpoint & { frozenAt: string };
+  farBehindEndpoint?: PgEndpoint & { frozenAt: string; serviceUser: string; servicePassword: string };
   /** Wall time from the first container request until the replica was streaming. */
   startupMs: number;
   /** When each server was ready, in ms from the same start (they start together). */
@@ -272,7 +274,12 @@ export async function startReplicaPair(opts: ReplicaPairOptions): Promise<Starte
     if (farBehind) {
       const ep = await pgEndpointOf(farBehind);
       await assertStreaming(ep);
-      farBehindEndpoint = { ...ep, frozenAt: await freezeFarBehind(primaryEndpoint, ep, opts.farBehind!) };
+      const service = { serviceUser: FAR_BEHIND_ROLE, servicePassword: randomBytes(18).toString('base64url') };
+      farBehindEndpoint = {
+        ...ep,
+        ...service,
+        frozenAt: await freezeFarBehind(primaryEndpoint, ep, opts.farBehind!, service.servicePassword),
+      };
     }
     return {
       primary,
@@ -346,13 +353,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * primary's WAL past 0/10000000. Returns the standby's final replay position, which has seven hex
  * digits after the slash while every position the primary reports from now on has eight.
  */
-export async function freezeFarBehind(primary: PgEndpoint, standby: PgEndpoint, specs: readonly FarBehindSpec[]): Promise<string> {
+export async function freezeFarBehind(
+  primary: PgEndpoint,
+  standby: PgEndpoint,
+  specs: readonly FarBehindSpec[],
+  servicePassword: string,
+): Promise<string> {
   const admin = primary.database;
+  // Like a test database (databases.ts): the service logs in as a role of its own that owns the
+  // database and its objects, and that no other database lets in.
+  await withPg(primary, admin, (c) => c.query(`CREATE ROLE ${FAR_BEHIND_ROLE} LOGIN PASSWORD '${servicePassword}'`));
   for (const spec of specs) {
     if (!/^[a-z_][a-z0-9_]*$/.test(spec.database))
       throw new Error(`far-behind database name ${JSON.stringify(spec.database)} is not a plain identifier`);
-    await withPg(primary, admin, (c) => c.query(`CREATE DATABASE "${spec.database}"`));
+    await withPg(primary, admin, async (c) => {
+      await c.query(`CREATE DATABASE "${spec.database}" OWNER ${FAR_BEHIND_ROLE}`);
+      await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE "${spec.database}" FROM PUBLIC`);
+    });
     await withPg(primary, spec.database, async (c) => {
+      await c.query(`SET ROLE ${FAR_BEHIND_ROLE}`);
       await c.query(spec.schemaSql);
       await c.query(spec.seedSql);
     });

@@ -9,8 +9,16 @@ import type { PgEndpoint } from './endpoints.js';
 /** How late the replica applies each commit. Tests may rely on it: a read sooner than this after a write cannot see it. */
 export const REPLICA_APPLY_DELAY_MS = 500;
 
-/** Waits until a database created on the primary exists on the replica (CREATE DATABASE replays with the apply delay). */
-export async function waitForDatabase(replica: PgEndpoint, name: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits until a database created on the primary exists on the replica (CREATE DATABASE replays with
+ * the apply delay). `handedOver`: and until its objects belong to the service's role there too
+ * (databases.ts hands them over right after creating it; the service reads them on the replica).
+ */
+export async function waitForDatabase(
+  replica: PgEndpoint,
+  name: string,
+  { timeoutMs = 30_000, handedOver = false }: { timeoutMs?: number; handedOver?: boolean } = {},
+): Promise<void> {
   const c = new pg.Client({
     host: replica.host,
     port: replica.port,
@@ -24,7 +32,7 @@ export async function waitForDatabase(replica: PgEndpoint, name: string, timeout
     const end = Date.now() + timeoutMs;
     for (;;) {
       const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (rowCount) return;
+      if (rowCount && (!handedOver || (await handedOverOn(replica, name)))) return;
       if (Date.now() > end) {
         const { rows } = await c.query('SELECT status FROM pg_stat_wal_receiver');
         throw new Error(
@@ -34,6 +42,20 @@ export async function waitForDatabase(replica: PgEndpoint, name: string, timeout
       }
       await new Promise((r) => setTimeout(r, 25));
     }
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Does nothing in this database on the replica belong to the template's schema role any more? */
+async function handedOverOn(replica: PgEndpoint, name: string): Promise<boolean> {
+  const c = new pg.Client({ ...replica, database: name, application_name: 'lab-harness' });
+  await c.connect();
+  try {
+    const { rows } = await c.query(
+      `SELECT NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = 'lab_schema') AS done`,
+    );
+    return rows[0].done === true;
   } finally {
     await c.end().catch(() => undefined);
   }

@@ -3,11 +3,14 @@
  * starts them (startServices).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServices, stopAll, sweepOrphans, type StartedServices } from '../containers.js';
+import { createTestDatabase, dropTestDatabase, ensureTemplate } from '../databases.js';
 import { IMAGES } from '../images.js';
 import { assertOwnServers } from '../own-servers.js';
 import { ROOT } from '../paths.js';
@@ -144,5 +147,37 @@ describe('containers', () => {
     } finally {
       server.close();
     }
+  });
+
+  test('when a service logs in to its test database then it owns it, and cannot reach another test database, the template or the admin database', async () => {
+    const pg = (await import('pg')).default;
+    const ep = services.endpoints.postgres!;
+    const dir = mkdtempSync(join(tmpdir(), 'roles-'));
+    writeFileSync(join(dir, 'schema.sql'), 'CREATE TABLE notes (id int PRIMARY KEY, body text)');
+    const template = await ensureTemplate(ep, join(dir, 'schema.sql'));
+    const [a, b] = [await createTestDatabase(ep, template), await createTestDatabase(ep, template)];
+    const login = (database: string) => {
+      const c = new pg.Client({ host: ep.host, port: ep.port, user: a.user, password: a.password, database });
+      c.on('error', () => undefined);
+      return c.connect().then(() => c);
+    };
+    try {
+      const own = await login(a.name);
+      await own.query(`INSERT INTO notes VALUES (1, 'mine')`);
+      await own.query('ALTER TABLE notes ADD COLUMN at timestamptz'); // its own schema, DDL included
+      expect((await own.query('SELECT rolsuper FROM pg_roles WHERE rolname = current_user')).rows[0].rolsuper).toBe(false);
+      await expect(own.query('CREATE ROLE intruder')).rejects.toThrow(/permission denied/);
+      await own.end();
+      for (const other of [b.name, template, ep.database, 'postgres'])
+        await expect(login(other), `the service's role logging in to ${other}`).rejects.toThrow(/permission denied for database/);
+    } finally {
+      await dropTestDatabase(ep, a.name);
+      await dropTestDatabase(ep, b.name);
+    }
+    const admin = new pg.Client({ ...ep });
+    await admin.connect();
+    const left = await admin.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [[a.user, b.user]]);
+    await admin.end();
+    expect(left.rows, 'the roles go with their databases').toEqual([]);
   });
 });

@@ -129,7 +129,7 @@ describe('servers per lab', () => {
 
   test('when a run has a far-behind standby then only labs that declare farBehind see it', async () => {
     const { endpointsFor } = await import('../runner.js');
-    const farBehind = { ...pgAt(5), frozenAt: '0/3000148' };
+    const farBehind = { ...pgAt(5), frozenAt: '0/3000148', serviceUser: 'far_behind_svc', servicePassword: 'x' };
     expect(endpointsFor(findLab('caching'), { ...all, farBehind })).toEqual({ postgres: pgAt(1), redis: all.redis });
     expect(endpointsFor(findLab('replication-lag'), { ...all, farBehind }).farBehind).toEqual(farBehind);
   });

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { farBehindDatabase, pgUrl, redisUrl, type Endpoints } from '../endpoints.js';
+import { farBehindDatabase, pgUrl, redisUrl, type Endpoints, type PgEndpoint } from '../endpoints.js';
 import { allocateRedisDb, createTestDatabase, dropTestDatabase } from '../databases.js';
 import { FaultPoint } from '../faults.js';
 import { ReplicationProbe, waitForDatabase } from '../replication.js';
@@ -133,17 +133,21 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
     provided = inject('lab');
     const ep = provided.endpoints;
     if (!ep.postgres) throw new Error('this lab declares no postgres service');
-    dbName = await createTestDatabase(ep.postgres, provided.template);
+    const testDb = await createTestDatabase(ep.postgres, provided.template);
+    dbName = testDb.name;
+    // The service logs in as the database's own role (databases.ts); the harness as the superuser.
+    const asService = (e: PgEndpoint) => ({ ...e, user: testDb.user, password: testDb.password });
     state.endpoints = ep;
-    state.databaseUrl = pgUrl(ep.postgres, dbName);
-    state.db = new pg.Pool({ connectionString: state.databaseUrl, max: 5, application_name: 'lab-harness' });
+    state.databaseUrl = pgUrl(asService(ep.postgres), dbName);
+    state.db = new pg.Pool({ connectionString: pgUrl(ep.postgres, dbName), max: 5, application_name: 'lab-harness' });
     state.db.on('error', () => undefined);
     state.stats = new PgStats(state.db);
     if (ep.replica) {
-      // CREATE DATABASE reaches the replica only after the apply delay.
-      await waitForDatabase(ep.replica, dbName);
-      state.replicaUrl = pgUrl(ep.replica, dbName);
-      state.replicaDb = new pg.Pool({ connectionString: state.replicaUrl, max: 3, application_name: 'lab-harness' });
+      // CREATE DATABASE reaches the replica only after the apply delay, and so does the hand-over
+      // of its objects to the service's role.
+      await waitForDatabase(ep.replica, dbName, { handedOver: true });
+      state.replicaUrl = pgUrl(asService(ep.replica), dbName);
+      state.replicaDb = new pg.Pool({ connectionString: pgUrl(ep.replica, dbName), max: 3, application_name: 'lab-harness' });
       state.replicaDb.on('error', () => undefined);
       state.replicaStats = new PgStats(state.replicaDb);
       state.replication = new ReplicationProbe(state.db, state.replicaDb);
@@ -152,9 +156,10 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       const name = farBehindDatabase(provided.slug);
       const db = new pg.Pool({ connectionString: pgUrl(ep.postgres, name), max: 2, application_name: 'lab-harness' });
       db.on('error', () => undefined);
+      const service = { user: ep.farBehind.serviceUser, password: ep.farBehind.servicePassword };
       state.farBehind = {
-        databaseUrl: pgUrl(ep.postgres, name),
-        replicaUrl: pgUrl(ep.farBehind, name),
+        databaseUrl: pgUrl({ ...ep.postgres, ...service }, name),
+        replicaUrl: pgUrl({ ...ep.farBehind, ...service }, name),
         db,
         frozenAt: ep.farBehind.frozenAt,
       };
