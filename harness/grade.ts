@@ -4,7 +4,9 @@
  * containers and run in parallel; a hung or crashing submission costs only its own grade.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { readHints, HINTS_FILE } from './hints.js';
 import { defaultJobs, gatedPool, pool } from './jobs.js';
@@ -146,7 +148,53 @@ export async function gradeLab(lab: Lab, learner: string, copyDir: string | unde
 
 export interface Submission {
   learner: string;
+  /** The learner's folder (for an archive: where it is unpacked, once it is). */
   dir: string;
+  /** A submission that came as an archive (.tar, .tar.gz, .tgz, .zip), unpacked when its turn comes. */
+  archive?: string;
+}
+
+const ARCHIVE = /\.(tar|tar\.gz|tgz|zip)$/i;
+
+/** A submission that is an archive file: its learner is the name without the extension. */
+export function archiveSubmission(path: string): Submission | undefined {
+  return ARCHIVE.test(path) ? { learner: basename(path).replace(ARCHIVE, ''), dir: '', archive: path } : undefined;
+}
+
+/** The line of tar's or unzip's complaints that says what was wrong, not how it ended. */
+function unpackError(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.find((l) => !/Removing leading|Exiting with failure status/.test(l)) ?? lines[0] ?? '';
+}
+
+/**
+ * Unpacks a submitted archive into a fresh temporary folder and returns the folder holding the
+ * learner's copies (the archive's single top folder, if it has one). Throws a one-line error when
+ * it will not unpack: that learner's grade says so, and the batch goes on. GNU tar and unzip both
+ * refuse members that would land outside the folder.
+ */
+export function unpackSubmission(archive: string): { root: string; dir: string } {
+  const dest = mkdtempSync(join(tmpdir(), 'lab-submission-'));
+  const zip = /\.zip$/i.test(archive);
+  const r = zip
+    ? spawnSync('unzip', ['-q', '-o', archive, '-d', dest], { encoding: 'utf8', timeout: 60_000 })
+    : spawnSync('tar', ['-xf', archive, '-C', dest, '--no-same-owner', '--no-same-permissions'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error || r.status !== 0) {
+    rmSync(dest, { recursive: true, force: true });
+    const why = r.error
+      ? (r.error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `${zip ? 'unzip' : 'tar'} is not installed`
+        : r.error.message
+      : unpackError(r.stderr) || `exit ${r.status}`;
+    throw new Error(`the archive ${basename(archive)} could not be unpacked: ${why}`);
+  }
+  const entries = readdirSync(dest).filter((e) => !e.startsWith('.') && e !== '__MACOSX');
+  const only = entries.length === 1 ? join(dest, entries[0]!) : undefined;
+  const top = only && lstatSync(only).isDirectory() && !/^\d{2}-/.test(entries[0]!) && entries[0] !== 'src';
+  return { root: dest, dir: top ? only : dest };
 }
 
 /**
@@ -165,12 +213,19 @@ export function parseShard(value: string): { index: number; count: number } | un
   return index >= 1 && count >= 1 && index <= count ? { index, count } : undefined;
 }
 
-/** Every subfolder of DIR is one learner's submission. */
+/** Every subfolder of DIR is one learner's submission, and so is every archive (ada.tar.gz is ada). */
 export function listSubmissions(dir: string): Submission[] {
   return readdirSync(dir)
-    .filter((e) => !e.startsWith('.') && statSync(join(dir, e)).isDirectory())
+    .filter((e) => !e.startsWith('.'))
     .sort()
-    .map((e) => ({ learner: e, dir: join(dir, e) }));
+    .flatMap((e): Submission[] => {
+      const p = join(dir, e);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) return [{ learner: e, dir: p }];
+      const archived = st?.isFile() ? archiveSubmission(p) : undefined;
+      if (archived) return [archived];
+      return [];
+    });
 }
 
 export async function gradeSubmissions(
@@ -197,11 +252,27 @@ export async function gradeSubmissions(
     points: mine.reduce((a, g) => a + g.points, 0),
     maxPoints: mine.reduce((a, g) => a + g.maxPoints, 0),
   });
+  // An archive is unpacked once, when the first of its labs is graded, and removed after the last.
+  const unpacked = new Map<string, { root: string; dir: string } | Error>();
+  const folderOf = (s: Submission) => {
+    if (!s.archive) return s.dir;
+    if (!unpacked.has(s.learner)) {
+      try {
+        unpacked.set(s.learner, unpackSubmission(s.archive));
+      } catch (e) {
+        unpacked.set(s.learner, e as Error);
+      }
+    }
+    const u = unpacked.get(s.learner)!;
+    if (u instanceof Error) throw u;
+    return u.dir;
+  };
   const each = async ({ s, lab }: (typeof work)[number]) => {
     let g: LabGrade;
     try {
+      const dir = folderOf(s);
       g = await opts.runners.use(lab, (runner) =>
-        gradeLab(lab, s.learner, findCopy(lab, s.dir, single), { runner, timeoutMs: opts.timeoutMs, expected: expected.get(lab.id)! }),
+        gradeLab(lab, s.learner, findCopy(lab, dir, single), { runner, timeoutMs: opts.timeoutMs, expected: expected.get(lab.id)! }),
       );
     } catch (e) {
       // Whatever went wrong with this submission stays its own: the batch goes on.
@@ -210,7 +281,11 @@ export async function gradeSubmissions(
     opts.onGraded?.(g);
     const mine = [...(done.get(s.learner) ?? []), g];
     done.set(s.learner, mine);
-    if (mine.length === labs.length) opts.onLearner?.(learnerGrade(s, mine));
+    if (mine.length === labs.length) {
+      opts.onLearner?.(learnerGrade(s, mine));
+      const tmp = unpacked.get(s.learner);
+      if (tmp && !(tmp instanceof Error)) rmSync(tmp.root, { recursive: true, force: true });
+    }
     return g;
   };
   await (opts.jobs ? pool(work, opts.jobs, each) : gatedPool(work, { max: defaultJobs() }, each));

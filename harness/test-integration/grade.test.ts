@@ -1,9 +1,9 @@
 /**
- * End to end: `lab grade --submissions` on the seven fixture submissions (see
+ * End to end: `lab grade --submissions` on the nine fixture submissions (see
  * harness/test/fixtures/submissions/README.md), through the real CLI, containers and all.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -15,8 +15,12 @@ const classDir = join(work, 'class');
 const outDir = join(work, 'grades');
 let run: ReturnType<typeof spawnSync>;
 
+const unpacked = () => readdirSync(tmpdir()).filter((f) => f.startsWith('lab-submission-'));
+let unpackedBefore: string[];
+
 beforeAll(() => {
   buildClass(classDir);
+  unpackedBefore = unpacked();
   run = spawnSync(
     process.execPath,
     [join(ROOT, 'harness/cli/bin.js'), 'grade', 'deadlocks', '--submissions', classDir, '--out', outDir, '--jobs', '2', '--timeout', '180'],
@@ -57,6 +61,10 @@ describe('lab grade --submissions', () => {
     const written = Object.keys(EXPECTED).map((learner) => statSync(join(outDir, learner, 'results.json')).mtimeMs);
     const end = statSync(join(outDir, 'class.csv')).mtimeMs;
     expect(end - Math.min(...written), 'ms between the first learner’s reports and the end of the batch').toBeGreaterThan(1_000);
+  });
+
+  test('when archives were graded then their unpacked copies are gone', () => {
+    expect(unpacked().filter((f) => !unpackedBefore.includes(f))).toEqual([]);
   });
 
   test('when a submission edited its tests then they were not used', () => {

@@ -57,9 +57,15 @@ describe('lab grade on bad paths: one line, exit 1, before any server starts', (
 
   test.each([
     [['grade', 'deadlocks', '--target', join(dir, 'typo')], /^lab: --target .*typo: no such folder$/],
-    [['grade', 'deadlocks', '--target', file], /^lab: --target .*a-file is a file, not a folder$/],
+    [
+      ['grade', 'deadlocks', '--target', file],
+      /^lab: --target .*a-file is a file, not a folder \(nor a .tar, .tar.gz, .tgz or .zip archive\)$/,
+    ],
     [['grade', 'deadlocks', '--submissions', join(dir, 'typo')], /^lab: --submissions .*typo: no such folder$/],
-    [['grade', 'deadlocks', '--submissions', file], /^lab: --submissions .*a-file is a file, not a folder$/],
+    [
+      ['grade', 'deadlocks', '--submissions', file],
+      /^lab: --submissions .*a-file is a file, not a folder \(nor a .tar, .tar.gz, .tgz or .zip archive\)$/,
+    ],
     [
       ['grade', 'deadlocks', '--submissions', join(dir, 'class'), '--shard', '2/2'],
       /^lab: shard 2\/2 of .*class holds no submissions \(it has fewer learners than shards\)$/,

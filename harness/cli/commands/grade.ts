@@ -13,7 +13,8 @@ import { c, out, step } from '../ui.js';
 function existingFolder(option: string, path: string): string {
   const p = resolve(path);
   if (!existsSync(p)) throw new LabError(`${option} ${path}: no such folder`);
-  if (!statSync(p).isDirectory()) throw new LabError(`${option} ${path} is a file, not a folder`);
+  if (!statSync(p).isDirectory())
+    throw new LabError(`${option} ${path} is a file, not a folder (nor a .tar, .tar.gz, .tgz or .zip archive)`);
   return p;
 }
 
@@ -48,8 +49,18 @@ export const grade: Command = {
   args: '[LAB…]',
   summary: 'grade copies with the kit’s pristine tests: points, hints used, reports',
   options: [
-    { name: 'target', type: 'string', value: 'DIR', description: 'grade one submitted folder (lab copies, or a single copy of one lab)' },
-    { name: 'submissions', type: 'string', value: 'DIR', description: 'grade every subfolder of DIR as one learner, in parallel' },
+    {
+      name: 'target',
+      type: 'string',
+      value: 'DIR',
+      description: 'grade one submitted folder or archive (lab copies, or a single copy of one lab)',
+    },
+    {
+      name: 'submissions',
+      type: 'string',
+      value: 'DIR',
+      description: 'grade every subfolder or archive (.tar, .tar.gz, .tgz, .zip) of DIR as one learner, in parallel',
+    },
     { name: 'out', type: 'string', value: 'DIR', description: 'where reports go (default grades/)' },
     {
       name: 'jobs',
@@ -69,12 +80,8 @@ export const grade: Command = {
   async run({ positionals, options }) {
     if (options.target && options.submissions) throw new UsageError('choose --target or --submissions, not both');
     if (options.shard !== undefined && !options.submissions) throw new UsageError('--shard splits a class: use it with --submissions');
-    const [{ gradeSubmissions, listSubmissions, parseShard, shardOf }, { RunnerSet }, { withServices }, { HostPool }] = await Promise.all([
-      import('../../grade.js'),
-      import('../../runner.js'),
-      import('../../session.js'),
-      import('../../testing/host.js'),
-    ]);
+    const [{ archiveSubmission, gradeSubmissions, listSubmissions, parseShard, shardOf }, { RunnerSet }, { withServices }, { HostPool }] =
+      await Promise.all([import('../../grade.js'), import('../../runner.js'), import('../../session.js'), import('../../testing/host.js')]);
     const labs: Lab[] = positionals.length ? positionals.map((p) => findLab(p)) : loadLabs();
     let subs: Submission[];
     let graded: string;
@@ -90,8 +97,10 @@ export const grade: Command = {
           throw new LabError(`shard ${options.shard} of ${options.submissions} holds no submissions (it has fewer learners than shards)`);
       }
     } else if (typeof options.target === 'string') {
-      graded = existingFolder('--target', options.target);
-      subs = [{ learner: basename(graded), dir: graded }];
+      const archived =
+        existsSync(options.target) && statSync(options.target).isFile() ? archiveSubmission(resolve(options.target)) : undefined;
+      graded = archived ? resolve(options.target) : existingFolder('--target', options.target);
+      subs = [archived ?? { learner: basename(graded), dir: graded }];
     } else {
       graded = WORK_DIR;
       subs = [{ learner: 'you', dir: WORK_DIR }];
