@@ -28,13 +28,33 @@ export function onLoopback<T>(container: T): T {
   return container;
 }
 
-function connects(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/** A TCP address, or a Unix socket (or Windows named pipe) path. */
+export type Reachable = { host: string; port: number } | { path: string };
+
+/** Connects and hangs up: undefined when something accepted, else why not (an errno code, or a time-out). */
+export function connectError(target: Reachable, timeoutMs: number): Promise<string | undefined> {
   return new Promise((done) => {
-    const s = createConnection({ host, port });
-    const timer = setTimeout(() => (s.destroy(), done(false)), timeoutMs);
-    s.once('connect', () => (clearTimeout(timer), s.destroy(), done(true)));
-    s.once('error', () => (clearTimeout(timer), done(false)));
+    const s = createConnection(target);
+    const timer = setTimeout(() => (s.destroy(), done(`no answer in ${timeoutMs / 1000} s`)), timeoutMs);
+    s.once('connect', () => (clearTimeout(timer), s.destroy(), done(undefined)));
+    s.once('error', (e: NodeJS.ErrnoException) => (clearTimeout(timer), done(e.code ?? e.message)));
   });
+}
+
+const connects = async (host: string, port: number, timeoutMs: number) => (await connectError({ host, port }, timeoutMs)) === undefined;
+
+/** Where a DOCKER_HOST value points, or one line on why the kit cannot use it. */
+export function dockerHostTarget(value: string): Reachable | { problem: string } {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { problem: `DOCKER_HOST=${value} is not a URL (unix:///var/run/docker.sock, tcp://host:2375, …): fix or unset it` };
+  }
+  if (url.protocol === 'unix:' || url.protocol === 'npipe:') return { path: url.pathname };
+  if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:')
+    return { host: url.hostname, port: Number(url.port || 2375) };
+  return { problem: `DOCKER_HOST=${value}: the kit reaches Docker through unix://, npipe:// or tcp:// only` };
 }
 
 export interface InspectedNetworks {

@@ -8,14 +8,13 @@
  */
 import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
-import { createConnection, type NetConnectOpts } from 'node:net';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { EnvironmentError } from './errors.js';
 import { pgUrl, redisUrl, type Endpoints, type PgEndpoint, type RedisEndpoint } from './endpoints.js';
 import { isOrphan, mineFilter, ownerLabels, thisHostFilter } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, REDIS_DATABASES } from './images.js';
 import type { ServiceName } from './lab-schema.js';
-import { endpointOf, onLoopback } from './bind.js';
+import { connectError, dockerHostTarget, endpointOf, onLoopback } from './bind.js';
 import { PG_PORT, postgresContainer } from './pg-container.js';
 
 const REDIS_PORT = 6379;
@@ -87,25 +86,9 @@ async function removeOwned(): Promise<void> {
  */
 export async function dockerHostProblem(value = process.env.DOCKER_HOST): Promise<string | undefined> {
   if (!value) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `DOCKER_HOST=${value} is not a URL (unix:///var/run/docker.sock, tcp://host:2375, …): fix or unset it`;
-  }
-  const target =
-    url.protocol === 'unix:' || url.protocol === 'npipe:'
-      ? { path: url.pathname }
-      : url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:'
-        ? { host: url.hostname, port: Number(url.port || 2375) }
-        : undefined;
-  if (!target) return `DOCKER_HOST=${value}: the kit reaches Docker through unix://, npipe:// or tcp:// only`;
-  const failure = await new Promise<string | undefined>((done) => {
-    const socket = createConnection(target as NetConnectOpts);
-    const timer = setTimeout(() => (socket.destroy(), done('no answer in 3 s')), 3_000);
-    socket.once('connect', () => (clearTimeout(timer), socket.destroy(), done(undefined)));
-    socket.once('error', (e: NodeJS.ErrnoException) => (clearTimeout(timer), done(e.code ?? e.message)));
-  });
+  const target = dockerHostTarget(value);
+  if ('problem' in target) return target.problem;
+  const failure = await connectError(target, 3_000);
   return failure ? `DOCKER_HOST=${value}: no Docker engine answers there (${failure}). Start it, or fix or unset DOCKER_HOST.` : undefined;
 }
 

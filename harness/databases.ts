@@ -29,7 +29,7 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 }
 
 /** Owns the schema's objects in a template; each clone hands them to its own service role. */
-const SCHEMA_ROLE = 'lab_schema';
+export const SCHEMA_ROLE = 'lab_schema';
 
 export function templateName(schemaSql: string): string {
   // v2: objects owned by SCHEMA_ROLE (a template from before belongs to the superuser).

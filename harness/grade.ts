@@ -220,7 +220,13 @@ export function listSubmissions(dir: string): Submission[] {
     .sort()
     .flatMap((e): Submission[] => {
       const p = join(dir, e);
-      const st = statSync(p, { throwIfNoEntry: false });
+      let st;
+      try {
+        st = statSync(p, { throwIfNoEntry: false });
+      } catch {
+        // A link loop, say: still a learner, whose grade then says there is no copy to grade.
+        return [{ learner: e, dir: p }];
+      }
       if (st?.isDirectory()) return [{ learner: e, dir: p }];
       const archived = st?.isFile() ? archiveSubmission(p) : undefined;
       if (archived) return [archived];

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { containerIps, type InspectedNetworks } from './bind.js';
+import { containerIps, dockerHostTarget, type InspectedNetworks } from './bind.js';
 import type { Endpoints } from './endpoints.js';
 import { LabError } from './lab-schema.js';
 import { thisHostFilter } from './owner.js';
@@ -26,10 +26,9 @@ interface ListedContainer extends InspectedNetworks {
 function socketTarget(): { socketPath: string } | { host: string; port: number } | undefined {
   const dockerHost = process.env.DOCKER_HOST;
   if (dockerHost) {
-    const url = new URL(dockerHost);
-    if (url.protocol === 'unix:') return { socketPath: url.pathname };
-    if (url.protocol === 'tcp:' || url.protocol === 'http:') return { host: url.hostname, port: Number(url.port || 2375) };
-    return undefined;
+    const t = dockerHostTarget(dockerHost);
+    if ('problem' in t) throw new Error(t.problem);
+    return 'path' in t ? { socketPath: t.path } : t;
   }
   const found = ['/var/run/docker.sock', join(homedir(), '.docker', 'run', 'docker.sock')].find((p) => existsSync(p));
   return found ? { socketPath: found } : undefined;

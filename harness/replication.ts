@@ -4,6 +4,7 @@
  * Testcontainers.
  */
 import pg from 'pg';
+import { SCHEMA_ROLE } from './databases.js';
 import type { PgEndpoint } from './endpoints.js';
 
 /** How late the replica applies each commit. Tests may rely on it: a read sooner than this after a write cannot see it. */
@@ -53,7 +54,8 @@ async function handedOverOn(replica: PgEndpoint, name: string): Promise<boolean>
   await c.connect();
   try {
     const { rows } = await c.query(
-      `SELECT NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = 'lab_schema') AS done`,
+      `SELECT NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = $1) AS done`,
+      [SCHEMA_ROLE],
     );
     return rows[0].done === true;
   } finally {

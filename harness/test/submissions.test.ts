@@ -1,6 +1,6 @@
 /** Submissions as folders or archives (grade.ts): what a class folder holds, and unpacking. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -24,6 +24,12 @@ describe('submissions', () => {
       { learner: 'carol', dir: '', archive: join(dir, 'carol.zip') },
       { learner: 'dan', dir: '', archive: join(dir, 'dan.tgz') },
     ]);
+  });
+
+  test('when a class folder holds a link loop then it is still one learner (with no copy), not a crash', () => {
+    const dir = scratch();
+    symlinkSync('loop', join(dir, 'loop'));
+    expect(listSubmissions(dir)).toEqual([{ learner: 'loop', dir: join(dir, 'loop') }]);
   });
 
   test('when an archive holds the copies under one top folder then grading starts there', () => {
