@@ -13,8 +13,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { pgUrl, redisUrl, type PgEndpoint, type RedisEndpoint } from './endpoints.js';
-import { REDIS_DATABASES } from './images.js';
+import { pgUrl, REDIS_DATABASES, redisUrl, type PgEndpoint, type RedisEndpoint } from './endpoints.js';
 
 const ADMIN_LOCK = 7_340_001;
 

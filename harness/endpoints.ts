@@ -9,6 +9,9 @@ export interface PgEndpoint {
   password: string;
   database: string;
 }
+/** Logical databases the Redis server is started with: enough that every test file gets its own. */
+export const REDIS_DATABASES = 4096;
+
 export interface RedisEndpoint {
   host: string;
   port: number;

@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildTree } from './build.js';
-import { startServices, type Endpoints } from './containers.js';
+import { startServices, type Endpoints } from './servers/containers.js';
 import { ensureTemplate } from './databases.js';
 import { findLab } from './lab-schema.js';
-import { assertOwnServers } from './own-servers.js';
+import { assertOwnServers } from './servers/own-servers.js';
 import { endpointsFor } from './runner.js';
 import { farBehindSpecs } from './session.js';
 import { trace } from './trace.js';

@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trace } from './trace.js';
 import { farBehindDatabase } from './endpoints.js';
-import { assertOwnServers } from './own-servers.js';
-import type { FarBehindSpec } from './replica.js';
-import { startServices, stopAll, type Endpoints, type StartedServices } from './containers.js';
+import { assertOwnServers } from './servers/own-servers.js';
+import type { FarBehindSpec } from './servers/replica.js';
+import { startServices, stopAll, type Endpoints, type StartedServices } from './servers/containers.js';
 import type { Lab, ServiceName } from './lab-schema.js';
 import { LabError } from './lab-schema.js';
 

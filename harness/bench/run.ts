@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServices, stopAll } from '../containers.js';
+import { startServices, stopAll } from '../servers/containers.js';
 import { findLab } from '../lab-schema.js';
 import { ROOT, STATE_DIR, VITEST_BIN, VITEST_CONFIG } from '../paths.js';
 import type { RunResult } from '../runner.js';

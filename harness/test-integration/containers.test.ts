@@ -9,12 +9,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServices, stopAll, sweepOrphans, type StartedServices } from '../containers.js';
+import { startServices, stopAll, sweepOrphans, type StartedServices } from '../servers/containers.js';
 import { createTestDatabase, dropTestDatabase, ensureTemplate } from '../databases.js';
-import { IMAGES } from '../images.js';
-import { assertOwnServers } from '../own-servers.js';
+import { IMAGES } from '../servers/images.js';
+import { assertOwnServers } from '../servers/own-servers.js';
 import { ROOT } from '../paths.js';
-import { HOST_ID, HOST_LABEL, mineFilter, OWNER_LABEL } from '../owner.js';
+import { HOST_ID, HOST_LABEL, mineFilter, OWNER_LABEL } from '../servers/owner.js';
 
 let services: StartedServices;
 let inspected: { image: string; healthcheck: unknown; bindings: { HostIp?: string; HostPort?: string }[] }[];

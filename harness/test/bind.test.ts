@@ -1,7 +1,7 @@
 /** How the harness reaches a container (bind.ts): its own address when routable, else the loopback port. */
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { onLoopback, reachable } from '../bind.js';
+import { onLoopback, reachable } from '../servers/bind.js';
 
 describe('reaching a container', () => {
   test('when the container’s own address answers then the harness connects there, with no proxy in between', async () => {

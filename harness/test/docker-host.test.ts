@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { dockerHostProblem } from '../containers.js';
+import { dockerHostProblem } from '../servers/containers.js';
 
 describe('DOCKER_HOST', () => {
   test('when it is not set then there is nothing to check', async () => {

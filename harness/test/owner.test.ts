@@ -1,6 +1,6 @@
 /** Which containers and networks are this kit's to remove: owner.ts. */
 import { describe, expect, test } from 'vitest';
-import { HOST_ID, HOST_LABEL, isOrphan, OWNER_LABEL, ownerLabels } from '../owner.js';
+import { HOST_ID, HOST_LABEL, isOrphan, OWNER_LABEL, ownerLabels } from '../servers/owner.js';
 
 /** A pid that no process has (pid_max is at most 2^22 on Linux). */
 const DEAD = 4_194_304 + 7;

@@ -19,7 +19,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildScript, vendorBundle } from '../build.js';
 import { ServiceStartError } from '../errors.js';
-import { pidAlive } from '../owner.js';
+import { pidAlive } from '../pids.js';
 import { ROOT } from '../paths.js';
 
 const HOST_SOURCE = resolve(ROOT, 'harness', 'testing', 'service-host.ts');

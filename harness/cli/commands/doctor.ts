@@ -1,4 +1,4 @@
-import { IMAGES } from '../../images.js';
+import { IMAGES } from '../../servers/images.js';
 import { loadLabs } from '../../lab-schema.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
@@ -16,7 +16,7 @@ export const doctor: Command = {
     };
     const major = Number(process.versions.node.split('.')[0]);
     line(major >= 20, `Node ${process.versions.node}`, 'the kit needs Node 20 or newer');
-    const { dockerAvailable, imagePresent } = await import('../../containers.js');
+    const { dockerAvailable, imagePresent } = await import('../../servers/containers.js');
     const d = await dockerAvailable();
     line(
       d.ok,

@@ -27,6 +27,3 @@ export const POSTGRES_ARGS = [
  * ("the database system is in recovery mode").
  */
 export const POSTGRES_SHM_BYTES = 512 * 1024 * 1024;
-
-/** Enough logical databases that every test file gets its own. */
-export const REDIS_DATABASES = 4096;

@@ -13,6 +13,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { pidAlive } from '../pids.js';
 
 export const OWNER_LABEL = 'dev.backend-labs.owner';
 export const HOST_LABEL = 'dev.backend-labs.host';
@@ -48,14 +49,4 @@ export function isOrphan(labels: Record<string, string> | undefined): boolean {
   if (!labels || labels[HOST_LABEL] !== HOST_ID) return false;
   const pid = Number(labels[OWNER_LABEL]);
   return Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
-}
-
-/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

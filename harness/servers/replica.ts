@@ -32,11 +32,11 @@ import { getContainerRuntimeClient, StartedNetwork } from 'testcontainers';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import pg from 'pg';
-import type { PgEndpoint } from './endpoints.js';
+import type { PgEndpoint } from '../endpoints.js';
 import { isOrphan, thisHostFilter } from './owner.js';
 import { endpointOf } from './bind.js';
 import { PG_PORT, postgresContainer } from './pg-container.js';
-import { lsnToBigInt, REPLICA_APPLY_DELAY_MS, replayedPast } from './replication.js';
+import { lsnToBigInt, REPLICA_APPLY_DELAY_MS, replayedPast } from '../replication.js';
 
 /** The primary's name on the pair's network. */
 export const PRIMARY_ALIAS = 'lab-primary';

@@ -9,18 +9,18 @@
 import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
-import { EnvironmentError } from './errors.js';
-import { pgUrl, redisUrl, type Endpoints, type PgEndpoint, type RedisEndpoint } from './endpoints.js';
+import { EnvironmentError } from '../errors.js';
+import { pgUrl, REDIS_DATABASES, redisUrl, type Endpoints } from '../endpoints.js';
 import { isOrphan, mineFilter, ownerLabels, thisHostFilter } from './owner.js';
-import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, REDIS_DATABASES } from './images.js';
-import type { ServiceName } from './lab-schema.js';
+import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES } from './images.js';
+import type { ServiceName } from '../lab-schema.js';
 import { connectError, dockerHostTarget, endpointOf, onLoopback } from './bind.js';
 import { PG_PORT, postgresContainer } from './pg-container.js';
 
 const REDIS_PORT = 6379;
 import { startReplicaPair, type FarBehindSpec, type StartedReplicaPair } from './replica.js';
 
-export type { PgEndpoint, RedisEndpoint, Endpoints } from './endpoints.js';
+export type { PgEndpoint, RedisEndpoint, Endpoints } from '../endpoints.js';
 export { pgUrl, redisUrl };
 
 export { EnvironmentError };
