@@ -21,6 +21,7 @@ export function toJson(g: LearnerGrade): string {
           integrity: l.integrity,
           error: l.error ?? null,
           tests: l.tests.map((t) => ({
+            id: t.id ?? null,
             name: t.name,
             status: t.status,
             tier: t.tier,
@@ -52,7 +53,7 @@ export function toJUnit(g: LearnerGrade): string {
     const time = (l.durationMs / 1000).toFixed(3);
     const cases = l.tests.map((t) => {
       const open = `    <testcase classname="${xml(`${g.learner}.${l.lab}`)}" name="${xml(t.name)}" time="${(t.durationMs / 1000).toFixed(3)}">`;
-      const props = `      <properties><property name="points" value="${t.points}"/><property name="tier" value="${t.tier}"/></properties>`;
+      const props = `      <properties><property name="id" value="${xml(t.id ?? '')}"/><property name="points" value="${t.points}"/><property name="tier" value="${t.tier}"/></properties>`;
       const fail =
         t.status === 'passed'
           ? ''

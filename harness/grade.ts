@@ -126,10 +126,11 @@ export async function gradeLab(lab: Lab, learner: string, copyDir: string | unde
     // The copy could not even be staged (unreadable, a link loop): this learner's grade says so.
     run = { lab: lab.slug, tree: copyDir, tests: [], error: (e as Error).message.split('\n')[0], durationMs: 0 };
   }
-  // Every expected test gets a verdict: one the run never reported (a crash, a time-out) failed.
-  const byName = new Map(run.tests.map((t) => [t.name, t]));
+  // Every expected test gets a verdict, found by id (lab verify proves each kit test has its own):
+  // one the run never reported (a crash, a time-out) failed.
+  const byId = new Map(run.tests.map((t) => [t.id, t]));
   grade.tests = opts.expected.map(
-    (e) => byName.get(e.name) ?? { ...e, status: 'failed' as const, failure: run.error ?? 'this test did not run' },
+    (e) => byId.get(e.id) ?? { ...e, status: 'failed' as const, failure: run.error ?? 'this test did not run' },
   );
   for (const t of grade.tests)
     if (t.status === 'skipped')

@@ -1,26 +1,49 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { LABS_DIR, SOLUTIONS_DIR } from './paths.js';
+import { LABS_DIR } from './paths.js';
 
 export const SERVICE_NAMES = ['postgres', 'redis', 'replica'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
+const KEBAB = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * A test's id, declared beside its points (points(3, { id: 'storm' })): lab.json, variant.json and
+ * grades name a test by it, so rewording a test's sentence touches the test file alone.
+ */
+export const TestId = z
+  .string()
+  .regex(KEBAB, 'an id is lowercase words joined by hyphens, e.g. "zero-deadlocks"')
+  .max(32, 'an id is short (at most 32 characters): the sentence says the rest');
+
+/** Test ids, each listed once. */
+export const TestIds = z.array(TestId).superRefine((ids, ctx) => {
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice) ctx.addIssue({ code: 'custom', message: `"${twice}" is listed twice` });
+});
+
 /** The schema of labs/NN-slug/lab.json. */
 export const LabJson = z
   .object({
-    slug: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lowercase words joined by hyphens'),
+    slug: z.string().regex(KEBAB, 'lowercase words joined by hyphens'),
     title: z.string().min(3),
+    /** The interview question the lab answers, as a learner would hear it (the README's labs table shows it). */
+    question: z.string().min(10),
     level: z.enum(['beginner', 'intermediate', 'advanced']),
     questions: z.array(z.number().int().positive()).min(1).describe('seed question numbers'),
     services: z.array(z.enum(SERVICE_NAMES)).min(1),
     hints: z.tuple([z.string().min(10), z.string().min(10), z.string().min(10)]),
-    starter: z
-      .object({
-        fails: z.array(z.string().min(1)).min(1),
-        passes: z.array(z.string().min(1)),
-      })
-      .strict(),
+    /** The ids of the tests the starter fails; it must pass every other test. */
+    starter: z.strictObject(
+      { fails: TestIds.min(1, 'a starter fails at least one test: the one the lab is about') },
+      {
+        error: (iss) =>
+          iss.code === 'unrecognized_keys' && iss.keys.includes('passes')
+            ? '"passes" is no longer read: the starter must pass every test that "fails" does not list. Delete it.'
+            : undefined,
+      },
+    ),
     settings: z.record(z.string(), z.unknown()).default({}),
     /**
      * Labs with a replica: a far-behind standby. At the start of a run the harness makes a
@@ -50,6 +73,12 @@ export interface Lab extends LabJson {
 
 export class LabError extends Error {}
 
+/** A schema's first complaint about a file, where it is and what is wrong: "starter.fails.0: an id is …". */
+export function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+}
+
 export function loadLab(id: string, labsDir = LABS_DIR): Lab {
   const dir = join(labsDir, id);
   const m = /^(\d{2})-(.+)$/.exec(id);
@@ -61,10 +90,7 @@ export function loadLab(id: string, labsDir = LABS_DIR): Lab {
     throw new LabError(`${id}/lab.json cannot be read: ${(e as Error).message}`);
   }
   const parsed = LabJson.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new LabError(`${id}/lab.json: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
+  if (!parsed.success) throw new LabError(`${id}/lab.json: ${firstIssue(parsed.error)}`);
   if (parsed.data.slug !== m[2]) throw new LabError(`${id}/lab.json: slug "${parsed.data.slug}" does not match the folder name`);
   if (parsed.data.farBehind && !parsed.data.services.includes('replica'))
     throw new LabError(`${id}/lab.json: farBehind needs the "replica" service`);
@@ -75,7 +101,8 @@ export function loadLab(id: string, labsDir = LABS_DIR): Lab {
     dir,
     srcDir: join(dir, 'src'),
     testDir: join(dir, 'test'),
-    solutionDir: join(SOLUTIONS_DIR, id),
+    // solutions/ sits beside labs/ (a scratch kit in a test has both).
+    solutionDir: join(dirname(labsDir), 'solutions', id),
   };
 }
 

@@ -24,7 +24,10 @@ import { trace } from './trace.js';
 import { stageTree, type StagedTree, type TreeSpec } from './trees.js';
 
 export interface TestResult {
+  /** The sentence, as people read it. */
   name: string;
+  /** What identifies the test in lab.json, variant.json and grades: points(3, { id: 'storm' }). Missing when a test declares none. */
+  id?: string;
   status: 'passed' | 'failed' | 'skipped';
   points: number;
   tier: 'core' | 'bonus';
@@ -183,14 +186,17 @@ function failureText(errors: ReadonlyArray<{ name?: string; message?: string }> 
     .replace(ANSI, '');
 }
 
+/** What a test declares: its sentence, and beside it (testing/grading.ts) its id, points and tier. */
+function declared(tc: TestCase): Pick<TestResult, 'name' | 'id' | 'points' | 'tier'> {
+  const meta = tc.meta();
+  return { name: tc.name, id: meta.id, points: meta.points ?? 0, tier: meta.tier ?? 'core' };
+}
+
 function toResult(tc: TestCase): TestResult {
   const r = tc.result();
-  const meta = tc.meta();
   return {
-    name: tc.name,
+    ...declared(tc),
     status: r.state === 'passed' ? 'passed' : r.state === 'failed' ? 'failed' : 'skipped',
-    points: meta.points ?? 0,
-    tier: meta.tier ?? 'core',
     durationMs: Math.round(tc.diagnostic()?.duration ?? 0),
     failure: r.state === 'failed' ? failureText(r.errors) : undefined,
   };
@@ -434,10 +440,7 @@ export async function collectTests(lab: Lab): Promise<TestResult[]> {
     for (const m of [...testModules].sort((a, b) => a.moduleId.localeCompare(b.moduleId))) {
       const errs = m.errors();
       if (errs.length) throw new Error(`could not collect the tests of ${lab.id}: ${failureText(errs)}`);
-      for (const tc of m.children.allTests()) {
-        const meta = tc.meta();
-        tests.push({ name: tc.name, status: 'skipped', points: meta.points ?? 0, tier: meta.tier ?? 'core', durationMs: 0 });
-      }
+      for (const tc of m.children.allTests()) tests.push({ ...declared(tc), status: 'skipped', durationMs: 0 });
     }
     if (tests.length === 0) throw new Error(`could not collect the tests of ${lab.id}: none found`);
     return tests;

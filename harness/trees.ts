@@ -3,17 +3,20 @@
  * service source (src/) varies:
  *   starter   labs/X/src as shipped
  *   solution  the starter with solutions/X/* laid over it (solutions mirror src/ paths)
- *   variant   the starter with solutions/X/variants/NAME/* laid over it (alternatives and decoys)
+ *   variant   the starter, or the solution, with solutions/X/variants/NAME/change.diff applied
+ *             (and any whole files it keeps laid over first): alternatives and decoys
  *   learner   the learner's copy, WORK_DIR/X/src
  *   dir       a folder someone submitted: DIR/src (or DIR itself if it holds app.ts)
  * Trees outside the kit are copied into .lab/trees first, so their imports resolve against the
  * kit's node_modules. Only src/ is ever taken from a submitted folder.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Lab } from './lab-schema.js';
 import { LabError } from './lab-schema.js';
+import { applyFilePatch, parsePatch, PatchError } from './patch.js';
+import { readVariant } from './variants.js';
 import { kitFolderProblem, ROOT, STATE_DIR, WORK_DIR } from './paths.js';
 
 export type TreeSpec =
@@ -26,29 +29,50 @@ export interface StagedTree {
   label: string;
 }
 
-/** Files in a solution folder that are documentation, not source. */
-const NOT_SOURCE = new Set(['NOTES.md', 'variants', 'variant.json']);
+/** A variant's change over its base, as a unified diff with paths relative to src/. */
+export const CHANGE_DIFF = 'change.diff';
 
-/** Copies the starter, then lays each layer's source files over it, in order. */
-function overlay(lab: Lab, name: string, layers: string[]): string {
+/** Files in a solution folder that are not source to lay over the starter. */
+export const NOT_SOURCE = new Set(['NOTES.md', 'variants', 'variant.json', CHANGE_DIFF]);
+
+/**
+ * Copies the starter, then lays each layer's source files over it, in order. A layer's
+ * change.diff is applied after its whole files; `what` names the layer in the error when it no
+ * longer applies.
+ */
+function overlay(lab: Lab, name: string, layers: Layer[]): string {
   const dest = join(STATE_DIR, 'trees', name, lab.id, 'src');
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
   cpSync(lab.srcDir, dest, { recursive: true });
-  for (const from of layers)
-    for (const entry of readdirSync(from)) {
+  for (const { dir, what, onto } of layers) {
+    for (const entry of readdirSync(dir)) {
       if (NOT_SOURCE.has(entry)) continue;
-      cpSync(join(from, entry), join(dest, entry), { recursive: true });
+      cpSync(join(dir, entry), join(dest, entry), { recursive: true });
     }
+    const diff = join(dir, CHANGE_DIFF);
+    if (existsSync(diff)) applyTreePatch(dest, readFileSync(diff, 'utf8'), `${what} no longer applies to the ${onto}`);
+  }
   return dest;
 }
 
-/** A variant is laid over the starter, or over the solution when its variant.json says "base": "solution". */
-function variantBase(dir: string): 'starter' | 'solution' {
+/** Applies a unified diff to the files under `dir`; a hunk that does not fit throws a LabError led by `context`. */
+export function applyTreePatch(dir: string, diff: string, context: string): void {
   try {
-    return JSON.parse(readFileSync(join(dir, 'variant.json'), 'utf8')).base === 'solution' ? 'solution' : 'starter';
-  } catch {
-    return 'starter';
+    for (const file of parsePatch(diff)) {
+      const target = join(dir, ...file.path.split('/'));
+      const rel = relative(dir, target);
+      if (rel.startsWith('..') || rel.startsWith(sep)) throw new PatchError(`${file.path}: outside the tree`);
+      const result = applyFilePatch(file, existsSync(target) ? readFileSync(target, 'utf8') : undefined);
+      if (result === null) rmSync(target);
+      else {
+        mkdirSync(join(target, '..'), { recursive: true });
+        writeFileSync(target, result);
+      }
+    }
+  } catch (e) {
+    if (e instanceof PatchError) throw new LabError(`${context}: ${e.message}`);
+    throw e;
   }
 }
 
@@ -57,18 +81,32 @@ function insideKit(p: string): boolean {
   return !rel.startsWith('..') && !rel.startsWith(sep) && !rel.split(sep).includes('node_modules');
 }
 
+/** A learner's copy of a lab: its starter src/ and its README, in `dest` (which must not hold a copy). */
+export function copyStarter(lab: Lab, dest: string): void {
+  mkdirSync(dest, { recursive: true });
+  cpSync(lab.srcDir, join(dest, 'src'), { recursive: true });
+  cpSync(join(lab.dir, 'README.md'), join(dest, 'README.md'));
+}
+
 export function learnerDir(lab: Lab): string {
   const problem = kitFolderProblem(WORK_DIR);
   if (problem) throw new LabError(`LAB_WORK_DIR: ${problem}; your copies need a folder of their own (the default is work/)`);
   return join(WORK_DIR, lab.id);
 }
 
-export function variantsOf(lab: Lab): string[] {
-  const dir = join(lab.solutionDir, 'variants');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((d) => statSync(join(dir, d)).isDirectory())
-    .sort();
+type Layer = { dir: string; what: string; onto: string };
+
+/** The layers a variant is staged from, over the starter: its base's, then its own. */
+function variantLayers(lab: Lab, name: string, seen: string[] = []): Layer[] {
+  const dir = join(lab.solutionDir, 'variants', name);
+  if (!existsSync(dir))
+    throw new LabError(`${lab.id} has no variant "${name}"${seen.length ? ` (the base of variant ${seen.at(-1)})` : ''}`);
+  if (seen.includes(name)) throw new LabError(`variant ${name} is its own base (${[...seen, name].join(' → ')})`);
+  const base = readVariant(lab, name).base;
+  const self = { dir, what: `variant ${name}`, onto: base.replace(':', ' ') };
+  if (base === 'starter') return [self];
+  if (base === 'solution') return [{ dir: lab.solutionDir, what: 'the solution', onto: 'starter' }, self];
+  return [...variantLayers(lab, base.slice('variant:'.length), [...seen, name]), self];
 }
 
 export function stageTree(lab: Lab, spec: TreeSpec): StagedTree {
@@ -77,12 +115,9 @@ export function stageTree(lab: Lab, spec: TreeSpec): StagedTree {
       return { src: lab.srcDir, label: 'starter' };
     case 'solution':
       if (!existsSync(lab.solutionDir)) throw new LabError(`${lab.id} has no reference solution in solutions/${lab.id}`);
-      return { src: overlay(lab, 'solution', [lab.solutionDir]), label: 'solution' };
+      return { src: overlay(lab, 'solution', [{ dir: lab.solutionDir, what: 'the solution', onto: 'starter' }]), label: 'solution' };
     case 'variant': {
-      const dir = join(lab.solutionDir, 'variants', spec.name);
-      if (!existsSync(dir)) throw new LabError(`${lab.id} has no variant "${spec.name}"`);
-      const layers = variantBase(dir) === 'solution' ? [lab.solutionDir, dir] : [dir];
-      return { src: overlay(lab, `variant-${spec.name}`, layers), label: `variant ${spec.name}` };
+      return { src: overlay(lab, `variant-${spec.name}`, variantLayers(lab, spec.name)), label: `variant ${spec.name}` };
     }
     case 'learner': {
       const dir = learnerDir(lab);

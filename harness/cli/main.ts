@@ -7,6 +7,7 @@ import { EnvironmentError, ServiceStartError } from '../errors.js';
 import { LabError } from '../lab-schema.js';
 import { formatOptions, parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
+import { dev } from './commands/dev.js';
 import { doctor } from './commands/doctor.js';
 import { grade } from './commands/grade.js';
 import { hint } from './commands/hint.js';
@@ -19,7 +20,7 @@ import { test } from './commands/test.js';
 import { verify } from './commands/verify.js';
 import { watch } from './commands/watch.js';
 
-export const COMMANDS: Command[] = [list, show, start, test, watch, hint, solution, reset, grade, verify, doctor];
+export const COMMANDS: Command[] = [list, show, start, test, watch, hint, solution, reset, grade, verify, doctor, dev];
 
 export function help(): string {
   const w = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args ?? ''}`.length));

@@ -22,9 +22,24 @@ const grade: LearnerGrade = {
       integrity: ['files outside src/ (not graded): notes.txt'],
       durationMs: 21_500,
       tests: [
-        { name: 'when one transfer is made then both balances move', status: 'passed', points: 1, tier: 'core', durationMs: 40 },
-        { name: 'when 60 opposing transfers run at once then all succeed', status: 'passed', points: 4, tier: 'core', durationMs: 6_100 },
         {
+          id: 'transfer',
+          name: 'when one transfer is made then both balances move',
+          status: 'passed',
+          points: 1,
+          tier: 'core',
+          durationMs: 40,
+        },
+        {
+          id: 'storm',
+          name: 'when 60 opposing transfers run at once then all succeed',
+          status: 'passed',
+          points: 4,
+          tier: 'core',
+          durationMs: 6_100,
+        },
+        {
+          id: 'withdrawal-race',
           name: 'when 40 withdrawals race then no update is lost',
           status: 'failed',
           points: 5,
@@ -34,6 +49,7 @@ const grade: LearnerGrade = {
             'AssertionError: lost update: 31 withdrawals of 300 succeeded from an account holding 6000 (exactly 20 can) <&> "quoted"',
         },
         {
+          id: 'zero-deadlocks',
           name: 'bonus: zero deadlocks',
           status: 'failed',
           points: 2,
@@ -48,10 +64,10 @@ const grade: LearnerGrade = {
 const golden = (f: string) => join(import.meta.dirname, 'golden', f);
 
 describe('grade reports', () => {
-  test('when written as JSON then there is one result per test with points and messages', async () => {
+  test('when written as JSON then there is one result per test with its id, points and message', async () => {
     await expect(toJson(grade)).toMatchFileSnapshot(golden('grade.json'));
   });
-  test('when written as JUnit XML then failures carry escaped messages and points are properties', async () => {
+  test('when written as JUnit XML then failures carry escaped messages and ids and points are properties', async () => {
     await expect(toJUnit(grade)).toMatchFileSnapshot(golden('grade.junit.xml'));
   });
   test('when written as Markdown then the summary shows core, bonus, hints and notes', async () => {

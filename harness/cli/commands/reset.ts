@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { HINTS_FILE, startHints } from '../../hints.js';
 import { findLab, LabError } from '../../lab-schema.js';
 import { WORK_DIR } from '../../paths.js';
-import { learnerDir } from '../../trees.js';
+import { copyStarter, learnerDir } from '../../trees.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { confirm } from '../prompt.js';
@@ -33,9 +33,7 @@ export const reset: Command = {
     const backup = join(WORK_DIR, '.backups', `${lab.id}-${stamp}`);
     mkdirSync(join(WORK_DIR, '.backups'), { recursive: true });
     renameSync(dir, backup);
-    mkdirSync(dir, { recursive: true });
-    cpSync(lab.srcDir, join(dir, 'src'), { recursive: true });
-    cpSync(join(lab.dir, 'README.md'), join(dir, 'README.md'));
+    copyStarter(lab, dir);
     // The hints already seen stay seen: a reset restores the code, not the record.
     if (existsSync(join(backup, HINTS_FILE))) cpSync(join(backup, HINTS_FILE), join(dir, HINTS_FILE));
     else startHints(dir);

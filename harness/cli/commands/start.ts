@@ -1,8 +1,8 @@
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { startHints } from '../../hints.js';
 import { findLab } from '../../lab-schema.js';
-import { learnerDir } from '../../trees.js';
+import { copyStarter, learnerDir } from '../../trees.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
@@ -23,9 +23,7 @@ export const start: Command = {
       out(`Test it with \`lab test ${lab.slug}\`.`);
       return 0;
     }
-    mkdirSync(dest, { recursive: true });
-    cpSync(lab.srcDir, join(dest, 'src'), { recursive: true });
-    cpSync(join(lab.dir, 'README.md'), join(dest, 'README.md'));
+    copyStarter(lab, dest);
     startHints(dest);
     out(c.green(`Copied the ${lab.slug} starter to ${shown}/`));
     out(`  read     ${shown}/README.md   (or \`lab show ${lab.slug}\`)`);

@@ -154,7 +154,7 @@ function stormReport(s: Awaited<ReturnType<typeof opposingStorm>>): string {
 }
 
 describe('transfers', () => {
-  test('when one transfer is made then both balances move and it is recorded', points(1), async () => {
+  test('when one transfer is made then both balances move and it is recorded', points(1, { id: 'transfer' }), async () => {
     const [a, b] = await seed(10_000, 500);
     const res = await lab.service.http(0).post('/transfers', { from: a, to: b, amountCents: 2_500 });
     expect(res.status, `POST /transfers answered ${res.status}: ${res.text}`).toBeGreaterThanOrEqual(200);
@@ -171,57 +171,66 @@ describe('transfers', () => {
     ).toEqual([2_500]);
   });
 
-  test('when 60 opposing transfers run at once on two instances then all succeed and no money is created or lost', points(3), async () => {
-    const storm = await opposingStorm(60);
-    const failed = storm.outcomes.filter((o) => !is2xx(o)).length;
-    expect(failed, stormReport(storm)).toBe(0);
+  test(
+    'when 60 opposing transfers run at once on two instances then all succeed and no money is created or lost',
+    points(3, { id: 'storm' }),
+    async () => {
+      const storm = await opposingStorm(60);
+      const failed = storm.outcomes.filter((o) => !is2xx(o)).length;
+      expect(failed, stormReport(storm)).toBe(0);
 
-    const initial = 6 * 1_000_000;
-    const now = await balances(storm.ids);
-    const expected = new Map(storm.ids.map((id) => [id, 1_000_000]));
-    storm.transfers.forEach((t, i) => {
-      if (!is2xx(storm.outcomes[i]!)) return;
-      expected.set(t.from, expected.get(t.from)! - t.amountCents);
-      expected.set(t.to, expected.get(t.to)! + t.amountCents);
-    });
-    expect(
-      sum(now.values()),
-      `the ledger total drifted from ${initial} to ${sum(now.values())}: lost updates (a balance read, then written back stale)`,
-    ).toBe(initial);
-    expect(Object.fromEntries(now), 'every account should hold exactly what its successful transfers say: some updates were lost').toEqual(
-      Object.fromEntries(expected),
-    );
-  });
+      const initial = 6 * 1_000_000;
+      const now = await balances(storm.ids);
+      const expected = new Map(storm.ids.map((id) => [id, 1_000_000]));
+      storm.transfers.forEach((t, i) => {
+        if (!is2xx(storm.outcomes[i]!)) return;
+        expected.set(t.from, expected.get(t.from)! - t.amountCents);
+        expected.set(t.to, expected.get(t.to)! + t.amountCents);
+      });
+      expect(
+        sum(now.values()),
+        `the ledger total drifted from ${initial} to ${sum(now.values())}: lost updates (a balance read, then written back stale)`,
+      ).toBe(initial);
+      expect(
+        Object.fromEntries(now),
+        'every account should hold exactly what its successful transfers say: some updates were lost',
+      ).toEqual(Object.fromEntries(expected));
+    },
+  );
 
-  test('when 40 withdrawals race for one account then it is never overdrawn and no update is lost', points(3), async () => {
-    // 6000 in the account, 40 withdrawals of 300 at once across both instances: exactly 20 can be paid.
-    const [source, ...targets] = await seed(6_000, ...Array(40).fill(0));
-    const transfers = targets.map((to) => ({ from: source!, to: to!, amountCents: 300 }));
-    const outcomes = await fire(lab.service, transfers);
-    const won = outcomes.filter(is2xx).length;
-    const serverErrors = outcomes.filter((o) => o.status >= 500 || o.status === 0);
-    expect(
-      serverErrors.length,
-      summarizeOutcomes('withdrawals', outcomes, (o) => o.status > 0 && o.status < 500),
-    ).toBe(0);
+  test(
+    'when 40 withdrawals race for one account then it is never overdrawn and no update is lost',
+    points(3, { id: 'withdrawal-race' }),
+    async () => {
+      // 6000 in the account, 40 withdrawals of 300 at once across both instances: exactly 20 can be paid.
+      const [source, ...targets] = await seed(6_000, ...Array(40).fill(0));
+      const transfers = targets.map((to) => ({ from: source!, to: to!, amountCents: 300 }));
+      const outcomes = await fire(lab.service, transfers);
+      const won = outcomes.filter(is2xx).length;
+      const serverErrors = outcomes.filter((o) => o.status >= 500 || o.status === 0);
+      expect(
+        serverErrors.length,
+        summarizeOutcomes('withdrawals', outcomes, (o) => o.status > 0 && o.status < 500),
+      ).toBe(0);
 
-    const now = await balances([source!, ...(targets as number[])]);
-    const paidOut = sum(targets.map((t) => now.get(t!)!));
-    const left = now.get(source!)!;
-    expect(
-      { succeeded: won, paidOut, sourceBalance: left },
-      `lost update: ${won} withdrawals of 300 succeeded from an account holding 6000 (exactly 20 can). ` +
-        `The account now says ${left}, but ${paidOut} was paid out${left + paidOut !== 6_000 ? ': money was created' : ''}. ` +
-        `A transfer read the balance before another committed and wrote back a stale value.`,
-    ).toEqual({ succeeded: 20, paidOut: 6_000, sourceBalance: 0 });
-    const rejected = outcomes.filter((o) => !is2xx(o));
-    expect(
-      rejected.every((o) => o.status >= 400 && o.status < 500),
-      'the 20 withdrawals that cannot be paid should get a 4xx',
-    ).toBe(true);
-  });
+      const now = await balances([source!, ...(targets as number[])]);
+      const paidOut = sum(targets.map((t) => now.get(t!)!));
+      const left = now.get(source!)!;
+      expect(
+        { succeeded: won, paidOut, sourceBalance: left },
+        `lost update: ${won} withdrawals of 300 succeeded from an account holding 6000 (exactly 20 can). ` +
+          `The account now says ${left}, but ${paidOut} was paid out${left + paidOut !== 6_000 ? ': money was created' : ''}. ` +
+          `A transfer read the balance before another committed and wrote back a stale value.`,
+      ).toEqual({ succeeded: 20, paidOut: 6_000, sourceBalance: 0 });
+      const rejected = outcomes.filter((o) => !is2xx(o));
+      expect(
+        rejected.every((o) => o.status >= 400 && o.status < 500),
+        'the 20 withdrawals that cannot be paid should get a 4xx',
+      ).toBe(true);
+    },
+  );
 
-  test('when the source lacks funds then the answer is 4xx and nothing changes', points(1), async () => {
+  test('when the source lacks funds then the answer is 4xx and nothing changes', points(1, { id: 'insufficient-funds' }), async () => {
     const [a, b] = await seed(1_000, 0);
     const res = await lab.service.http(1).post('/transfers', { from: a, to: b, amountCents: 1_001 });
     expect(res.status, `an overdraft should be refused with a 4xx, got ${res.status}: ${res.text}`).toBeGreaterThanOrEqual(400);
@@ -234,7 +243,7 @@ describe('transfers', () => {
     expect(rowCount, 'a refused transfer must not be recorded').toBe(0);
   });
 
-  test('when an account does not exist then the answer is 4xx and nothing changes', points(1), async () => {
+  test('when an account does not exist then the answer is 4xx and nothing changes', points(1, { id: 'unknown-account' }), async () => {
     const [a] = await seed(1_000);
     const out = await lab.service.http(0).post('/transfers', { from: a, to: 987_654_321, amountCents: 10 });
     const inn = await lab.service.http(1).post('/transfers', { from: 987_654_321, to: a, amountCents: 10 });
@@ -248,27 +257,35 @@ describe('transfers', () => {
     expect(Object.fromEntries(await balances([a!]))).toEqual({ [a!]: 1_000 });
   });
 
-  test('when an account transfers to itself then the answer is 4xx and the balance is unchanged', points(1), async () => {
-    const [a] = await seed(1_000);
-    const res = await lab.service.http(0).post('/transfers', { from: a, to: a, amountCents: 300 });
-    const after = (await balances([a!])).get(a!);
-    expect(
-      { status: res.status >= 400 && res.status < 500 ? '4xx' : res.status, balance: after },
-      `a self-transfer answered ${res.status} and left the balance at ${after} (was 1000)`,
-    ).toEqual({ status: '4xx', balance: 1_000 });
-  });
+  test(
+    'when an account transfers to itself then the answer is 4xx and the balance is unchanged',
+    points(1, { id: 'self-transfer' }),
+    async () => {
+      const [a] = await seed(1_000);
+      const res = await lab.service.http(0).post('/transfers', { from: a, to: a, amountCents: 300 });
+      const after = (await balances([a!])).get(a!);
+      expect(
+        { status: res.status >= 400 && res.status < 500 ? '4xx' : res.status, balance: after },
+        `a self-transfer answered ${res.status} and left the balance at ${after} (was 1000)`,
+      ).toEqual({ status: '4xx', balance: 1_000 });
+    },
+  );
 
-  test('bonus: when the storm runs then Postgres records zero deadlocks (locks are taken in one global order)', bonus(2), async () => {
-    // A bigger storm than the core test's, and money must balance too: a bonus is only for a fix
-    // that is correct first, and a racy transfer cannot get lucky through 120 of them.
-    const storm = await opposingStorm(120);
-    expect(storm.outcomes.filter(is2xx).length, stormReport(storm)).toBe(120);
-    const total = sum((await balances(storm.ids)).values());
-    expect(total, `the ledger total drifted from 6000000 to ${total}: lost updates`).toBe(6 * 1_000_000);
-    expect(
-      storm.deadlocks,
-      `pg_stat_database.deadlocks rose by ${storm.deadlocks}: the fix recovers from deadlocks (retries) instead of preventing them. ` +
-        'Take the row locks in a global order (e.g. ascending account id) so that no cycle can form.',
-    ).toBe(0);
-  });
+  test(
+    'bonus: when the storm runs then Postgres records zero deadlocks (locks are taken in one global order)',
+    bonus(2, { id: 'zero-deadlocks' }),
+    async () => {
+      // A bigger storm than the core test's, and money must balance too: a bonus is only for a fix
+      // that is correct first, and a racy transfer cannot get lucky through 120 of them.
+      const storm = await opposingStorm(120);
+      expect(storm.outcomes.filter(is2xx).length, stormReport(storm)).toBe(120);
+      const total = sum((await balances(storm.ids)).values());
+      expect(total, `the ledger total drifted from 6000000 to ${total}: lost updates`).toBe(6 * 1_000_000);
+      expect(
+        storm.deadlocks,
+        `pg_stat_database.deadlocks rose by ${storm.deadlocks}: the fix recovers from deadlocks (retries) instead of preventing them. ` +
+          'Take the row locks in a global order (e.g. ascending account id) so that no cycle can form.',
+      ).toBe(0);
+    },
+  );
 });

@@ -69,7 +69,7 @@ function outageReport(what: string, problems: string[], service: Service): strin
 }
 
 describe('when Redis fails', () => {
-  test('when Redis is down then reads are served from Postgres within 3 s, without hanging', points(3), async () => {
+  test('when Redis is down then reads are served from Postgres within 3 s, without hanging', points(3, { id: 'redis-down' }), async () => {
     await withFaultPoint(async (service, fp) => {
       const [cached, cold] = await seed(2);
       await warmThrough(service, cached!);
@@ -81,17 +81,21 @@ describe('when Redis fails', () => {
     });
   });
 
-  test('when Redis stops answering then reads are served from Postgres within 3 s, without hanging', points(2), async () => {
-    await withFaultPoint(async (service, fp) => {
-      const [cached, cold] = await seed(2);
-      await warmThrough(service, cached!);
-      await fp.timeout();
-      const problems = await lab.exclusive(() => readDuringOutage(service, [cached!, cold!], 6), { slots: 2 });
-      expect(problems, outageReport('a Redis that accepts connections and commands but never answers', problems, service)).toEqual([]);
-    });
-  });
+  test(
+    'when Redis stops answering then reads are served from Postgres within 3 s, without hanging',
+    points(2, { id: 'redis-silent' }),
+    async () => {
+      await withFaultPoint(async (service, fp) => {
+        const [cached, cold] = await seed(2);
+        await warmThrough(service, cached!);
+        await fp.timeout();
+        const problems = await lab.exclusive(() => readDuringOutage(service, [cached!, cold!], 6), { slots: 2 });
+        expect(problems, outageReport('a Redis that accepts connections and commands but never answers', problems, service)).toEqual([]);
+      });
+    },
+  );
 
-  test('when Redis comes back then caching resumes', points(2), async () => {
+  test('when Redis comes back then caching resumes', points(2, { id: 'redis-back' }), async () => {
     await withFaultPoint(async (service, fp) => {
       const [old, fresh] = await seed(2);
       await warmThrough(service, old!);

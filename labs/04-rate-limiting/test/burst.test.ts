@@ -104,7 +104,7 @@ async function boundaryBurst(): Promise<Scenario> {
 describe('no double burst at a window boundary', () => {
   test(
     `bonus: when ${LIMIT} requests come just before a window boundary and ${LIMIT} just after then at most ${LIMIT} pass within one window`,
-    bonus(2, { timeout: 4 * ATTEMPTS * Math.max(...WINDOWS_S) * 1000 }),
+    bonus(2, { id: 'window-boundary', timeout: 4 * ATTEMPTS * Math.max(...WINDOWS_S) * 1000 }),
     async () => {
       const skipped: string[] = [];
       let s: Scenario | undefined;

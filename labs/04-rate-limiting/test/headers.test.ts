@@ -104,7 +104,7 @@ async function retryAfterCase(scenario: string, fourthAtMs: number, check: 'earl
 describe('telling clients where they stand', () => {
   test(
     'when a request is over the limit then it gets 429 with a Retry-After that is accurate',
-    points(2, { timeout: 90_000 }),
+    points(2, { id: 'retry-after', timeout: 90_000 }),
     async () => {
       const scenarios: [string, number][] = [
         ['3 requests, then a 4th at once', 0],
@@ -158,7 +158,7 @@ describe('telling clients where they stand', () => {
 
   test(
     'bonus: when requests are answered then RateLimit headers give the limit, the remaining quota and the reset time',
-    bonus(1),
+    bonus(1, { id: 'ratelimit-headers' }),
     async () => {
       const key = await newKey(lab);
       const seen = [];

@@ -38,7 +38,7 @@ async function alternate(key: string, n: number, offset = 0): Promise<number[]> 
 const expected = (allowed: number, rejected: number) => [...Array(allowed).fill(200), ...Array(rejected).fill(429)];
 
 describe('a limit per API key, shared by both instances', () => {
-  test('when the API key is missing, unknown or revoked then the answer is 401', points(1), async () => {
+  test('when the API key is missing, unknown or revoked then the answer is 401', points(1, { id: 'unauthorized' }), async () => {
     const revoked = await newKey(lab);
     await lab.db.query('UPDATE api_keys SET revoked_at = now() WHERE key = $1', [revoked]);
     const missing = await lab.service.http(0).get(ENDPOINT);
@@ -50,26 +50,30 @@ describe('a limit per API key, shared by both instances', () => {
     ).toEqual({ missing: 401, unknown: 401, revoked: 401 });
   });
 
-  test(`when requests for one key alternate between the two instances then exactly ${LIMIT} are allowed`, points(3), async () => {
-    const key = await newKey(lab);
-    const statuses = await alternate(key, LIMIT + 5);
-    const allowed = count(statuses, 200);
-    const why =
-      allowed > LIMIT
-        ? `each instance keeps its own count, so a key gets the limit once per instance. Keep the count where both instances see it (Redis).`
-        : allowed < LIMIT
-          ? `fewer than the limit passed: is something else counted against the key (rejected requests, other keys, the address)?`
-          : `the right number passed, but not the first ones.`;
-    expect(
-      statuses,
-      `${allowed} of ${LIMIT + 5} requests for one key were allowed (limit ${LIMIT}) as they alternated between the two instances ` +
-        `[${seq(statuses)}]: ${why}`,
-    ).toEqual(expected(LIMIT, 5));
-  });
+  test(
+    `when requests for one key alternate between the two instances then exactly ${LIMIT} are allowed`,
+    points(3, { id: 'two-instances' }),
+    async () => {
+      const key = await newKey(lab);
+      const statuses = await alternate(key, LIMIT + 5);
+      const allowed = count(statuses, 200);
+      const why =
+        allowed > LIMIT
+          ? `each instance keeps its own count, so a key gets the limit once per instance. Keep the count where both instances see it (Redis).`
+          : allowed < LIMIT
+            ? `fewer than the limit passed: is something else counted against the key (rejected requests, other keys, the address)?`
+            : `the right number passed, but not the first ones.`;
+      expect(
+        statuses,
+        `${allowed} of ${LIMIT + 5} requests for one key were allowed (limit ${LIMIT}) as they alternated between the two instances ` +
+          `[${seq(statuses)}]: ${why}`,
+      ).toEqual(expected(LIMIT, 5));
+    },
+  );
 
   test(
     `when 200 requests for one key arrive at once then exactly ${LIMIT} are allowed (the check is atomic)`,
-    points(3, { timeout: 120_000 }),
+    points(3, { id: 'atomic-check', timeout: 120_000 }),
     async () => {
       // Two fresh instances whose Redis is a few milliseconds away, as in production (another rack,
       // another zone): every round trip to Redis then leaves room for other requests to slip in.
@@ -134,7 +138,7 @@ describe('a limit per API key, shared by both instances', () => {
     },
   );
 
-  test(`when two keys are used at the same time then each gets its own ${LIMIT} requests`, points(2), async () => {
+  test(`when two keys are used at the same time then each gets its own ${LIMIT} requests`, points(2, { id: 'per-key' }), async () => {
     const [a, b] = [await newKey(lab, 'acme'), await newKey(lab, 'globex')];
     const sa: number[] = [];
     const sb: number[] = [];
@@ -153,7 +157,7 @@ describe('a limit per API key, shared by both instances', () => {
     ).toEqual({ acme: LIMIT, globex: LIMIT, aNewCustomer: 200 });
   });
 
-  test('when a key has been limited then its count lives in Redis and expires', points(1), async () => {
+  test('when a key has been limited then its count lives in Redis and expires', points(1, { id: 'count-in-redis' }), async () => {
     const key = await newKey(lab);
     const statuses = await alternate(key, LIMIT + 1);
     expect(

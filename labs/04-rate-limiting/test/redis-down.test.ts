@@ -125,13 +125,13 @@ async function failureDrill(failMode: 'open' | 'closed') {
 describe.concurrent('when Redis fails', () => {
   test(
     'when Redis is down or silent and failMode is "open" then requests are let through without hanging, and limiting resumes when Redis is back',
-    points(2, { timeout: 150_000 }),
+    points(2, { id: 'fail-open', timeout: 150_000 }),
     () => failureDrill('open'),
   );
 
   test(
     'when Redis is down or silent and failMode is "closed" then requests get 503 without hanging, and limiting resumes when Redis is back',
-    points(2, { timeout: 150_000 }),
+    points(2, { id: 'fail-closed', timeout: 150_000 }),
     () => failureDrill('closed'),
   );
 });

@@ -76,48 +76,52 @@ const lsnBytes = (lsn: string) => {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 describe('profiles on a primary and a lagging replica', () => {
-  test('when a user saves their profile and reloads it right away then they see their change, on either instance', points(3), async () => {
-    const ids = ['ryw-1', 'ryw-2', 'ryw-3', 'ryw-4'];
-    await seed(...ids);
-    const users = ids.map((id) => new Browser(id, lab.service));
-    const stale: string[] = [];
-    let reads = 0;
-    for (let round = 1; round <= 2; round++)
-      for (const [i, user] of users.entries()) {
-        const id = ids[i]!;
-        const saved = `${id} #${round}`;
-        // Each user always saves through the same instance…
-        const put = await user.save(i, { displayName: saved });
-        expect(put.status, `PUT /profiles/${id} answered ${put.status}: ${put.error}`).toBe(200);
-        // …and reloads through the other instance first, then through that one, right away and
-        // again while the replica is still behind: a fix whose notion of "the replica has my write"
-        // is early (an LSN taken before COMMIT) sends the later reloads to a replica that has the
-        // row's new version but not yet its commit.
-        const savedAt = performance.now();
-        for (const afterMs of RELOADS_AFTER_MS) {
-          await sleep(Math.max(0, savedAt + afterMs - performance.now()));
-          for (const inst of [i + 1, i]) {
-            const r = await user.read(inst, id);
-            reads++;
-            if (r.status !== 200 || r.name !== saved)
-              stale.push(
-                `saved "${saved}" on instance ${put.instance}, then ${Math.round(r.at - put.at - put.ms)} ms later read ${describeRead(r)}`,
-              );
+  test(
+    'when a user saves their profile and reloads it right away then they see their change, on either instance',
+    points(3, { id: 'read-your-writes' }),
+    async () => {
+      const ids = ['ryw-1', 'ryw-2', 'ryw-3', 'ryw-4'];
+      await seed(...ids);
+      const users = ids.map((id) => new Browser(id, lab.service));
+      const stale: string[] = [];
+      let reads = 0;
+      for (let round = 1; round <= 2; round++)
+        for (const [i, user] of users.entries()) {
+          const id = ids[i]!;
+          const saved = `${id} #${round}`;
+          // Each user always saves through the same instance…
+          const put = await user.save(i, { displayName: saved });
+          expect(put.status, `PUT /profiles/${id} answered ${put.status}: ${put.error}`).toBe(200);
+          // …and reloads through the other instance first, then through that one, right away and
+          // again while the replica is still behind: a fix whose notion of "the replica has my write"
+          // is early (an LSN taken before COMMIT) sends the later reloads to a replica that has the
+          // row's new version but not yet its commit.
+          const savedAt = performance.now();
+          for (const afterMs of RELOADS_AFTER_MS) {
+            await sleep(Math.max(0, savedAt + afterMs - performance.now()));
+            for (const inst of [i + 1, i]) {
+              const r = await user.read(inst, id);
+              reads++;
+              if (r.status !== 200 || r.name !== saved)
+                stale.push(
+                  `saved "${saved}" on instance ${put.instance}, then ${Math.round(r.at - put.at - put.ms)} ms later read ${describeRead(r)}`,
+                );
+            }
           }
         }
-      }
-    expect(
-      stale.length,
-      `${stale.length} of ${reads} reloads right after the user's own save did not show it (read-your-writes broken):\n  ` +
-        stale.slice(0, 4).join('\n  ') +
-        `\nThe replica applies each commit ${lab.replication.applyDelayMs} ms after the primary, so a read sent there right after a write sees the old row.`,
-    ).toBe(0);
-    for (const id of ids) expect(await primaryName(id), 'the primary should hold the last save').toBe(`${id} #2`);
-  });
+      expect(
+        stale.length,
+        `${stale.length} of ${reads} reloads right after the user's own save did not show it (read-your-writes broken):\n  ` +
+          stale.slice(0, 4).join('\n  ') +
+          `\nThe replica applies each commit ${lab.replication.applyDelayMs} ms after the primary, so a read sent there right after a write sees the old row.`,
+      ).toBe(0);
+      for (const id of ids) expect(await primaryName(id), 'the primary should hold the last save').toBe(`${id} #2`);
+    },
+  );
 
   test(
     'when the replica is far behind, at a WAL position with a hex digit fewer than the primary’s, then a user’s reload after a save still shows it',
-    points(2),
+    points(2, { id: 'far-behind' }),
     async () => {
       // The far-behind standby stopped replaying at the start of the run, at 0/F… or lower; the
       // primary has since passed 0/10000000. Its database holds profiles far-1, far-2, … as seeded.
@@ -161,7 +165,7 @@ describe('profiles on a primary and a lagging replica', () => {
 
   test(
     'when other users read a profile, or a user has not written recently, then the replica serves the read (by its own statistics)',
-    points(2),
+    points(2, { id: 'replica-serves-reads' }),
     async () => {
       const author = 'pop-author';
       await seed(author, 'pop-reader-1', 'pop-reader-2');
@@ -217,7 +221,7 @@ describe('profiles on a primary and a lagging replica', () => {
 
   test(
     'when a user keeps saving and reloading while another user watches then neither ever sees a value go back in time',
-    points(2),
+    points(2, { id: 'monotonic-reads' }),
     async () => {
       const author = 'mono-author';
       await seed(author, 'mono-watcher');
@@ -274,66 +278,72 @@ describe('profiles on a primary and a lagging replica', () => {
     },
   );
 
-  test('when the replica is unreachable then reads fall back to the primary within 3 s, with no 5xx and no hang', points(3), async () => {
-    const ids = ['down-1', 'down-2', 'down-3'];
-    await seed(...ids);
-    const fp = await lab.faultPoint('replica');
-    const svc = await lab.startService({ instances: 2, replicaUrl: fp.url });
-    const [u1, u2] = [new Browser(ids[0], svc), new Browser(ids[1], svc)];
-    const anon = new Browser(undefined, svc);
-    for (let i = 0; i < 4; i++) {
-      const r = await anon.read(i, ids[i % 3]!);
-      expect(r.status, `with a healthy replica, a read answered ${describeRead(r)}`).toBe(200);
-    }
+  test(
+    'when the replica is unreachable then reads fall back to the primary within 3 s, with no 5xx and no hang',
+    points(3, { id: 'replica-down' }),
+    async () => {
+      const ids = ['down-1', 'down-2', 'down-3'];
+      await seed(...ids);
+      const fp = await lab.faultPoint('replica');
+      const svc = await lab.startService({ instances: 2, replicaUrl: fp.url });
+      const [u1, u2] = [new Browser(ids[0], svc), new Browser(ids[1], svc)];
+      const anon = new Browser(undefined, svc);
+      for (let i = 0; i < 4; i++) {
+        const r = await anon.read(i, ids[i % 3]!);
+        expect(r.status, `with a healthy replica, a read answered ${describeRead(r)}`).toBe(200);
+      }
 
-    const outage = async (what: string) => {
-      const saved = `${ids[0]} saved during ${what}`;
-      const put = await u1.save(0, { displayName: saved });
-      expect(put.status, `a save while the replica was ${what} answered ${put.status}: writes go to the primary`).toBe(200);
-      const expected: Record<string, string> = { [ids[0]!]: saved, [ids[1]!]: original(ids[1]!), [ids[2]!]: original(ids[2]!) };
-      // At once, on both instances: down-1 reloads its own profile, an anonymous visitor reads
-      // down-3, down-2 reads down-1.
-      const plan = [
-        ['down-1', u1, ids[0]!],
-        ['anonymous', anon, ids[2]!],
-        ['down-2', u2, ids[0]!],
-      ] as const;
-      const reads = await Promise.all(
-        Array.from({ length: 6 }, async (_, i) => {
-          const [who, browser, id] = plan[i % 3]!;
-          return { who, id, r: await browser.read(i, id, { timeoutMs: 8_000 }) };
-        }),
+      const outage = async (what: string) => {
+        const saved = `${ids[0]} saved during ${what}`;
+        const put = await u1.save(0, { displayName: saved });
+        expect(put.status, `a save while the replica was ${what} answered ${put.status}: writes go to the primary`).toBe(200);
+        const expected: Record<string, string> = { [ids[0]!]: saved, [ids[1]!]: original(ids[1]!), [ids[2]!]: original(ids[2]!) };
+        // At once, on both instances: down-1 reloads its own profile, an anonymous visitor reads
+        // down-3, down-2 reads down-1.
+        const plan = [
+          ['down-1', u1, ids[0]!],
+          ['anonymous', anon, ids[2]!],
+          ['down-2', u2, ids[0]!],
+        ] as const;
+        const reads = await Promise.all(
+          Array.from({ length: 6 }, async (_, i) => {
+            const [who, browser, id] = plan[i % 3]!;
+            return { who, id, r: await browser.read(i, id, { timeoutMs: 8_000 }) };
+          }),
+        );
+        const bad = reads.filter(({ id, r }) => r.status !== 200 || r.name !== expected[id] || r.ms > FALLBACK_SLO_MS);
+        const hung = reads.filter(({ r }) => r.status === 0).length;
+        const errors = reads.filter(({ r }) => r.status >= 500).length;
+        expect(
+          bad.map(({ who, id, r }) => `${who} reading ${id}: ${describeRead(r)}`),
+          `while the replica was ${what}, ${bad.length} of ${reads.length} reads did not answer 200 with the current profile within ${FALLBACK_SLO_MS / 1000} s` +
+            (hung ? ` (${hung} hung: nothing bounds how long a read waits to connect to, or hear back from, the replica)` : '') +
+            (errors ? ` (${errors} answered 5xx: a replica failure should fall back to the primary, not fail the read)` : ''),
+        ).toEqual([]);
+      };
+      await fp.timeout();
+      await outage('blackholed (connections accepted, nothing ever answered)');
+      await fp.down();
+      await outage('down (connections refused and reset)');
+
+      await fp.heal();
+      let k = 0;
+      const back = await eventually(
+        async () => {
+          const s = await servedBy(() => anon.read(k++, ids[1]!));
+          return s.result.status === 200 && s.replica > 0;
+        },
+        { timeoutMs: 15_000, everyMs: 250 },
       );
-      const bad = reads.filter(({ id, r }) => r.status !== 200 || r.name !== expected[id] || r.ms > FALLBACK_SLO_MS);
-      const hung = reads.filter(({ r }) => r.status === 0).length;
-      const errors = reads.filter(({ r }) => r.status >= 500).length;
-      expect(
-        bad.map(({ who, id, r }) => `${who} reading ${id}: ${describeRead(r)}`),
-        `while the replica was ${what}, ${bad.length} of ${reads.length} reads did not answer 200 with the current profile within ${FALLBACK_SLO_MS / 1000} s` +
-          (hung ? ` (${hung} hung: nothing bounds how long a read waits to connect to, or hear back from, the replica)` : '') +
-          (errors ? ` (${errors} answered 5xx: a replica failure should fall back to the primary, not fail the read)` : ''),
-      ).toEqual([]);
-    };
-    await fp.timeout();
-    await outage('blackholed (connections accepted, nothing ever answered)');
-    await fp.down();
-    await outage('down (connections refused and reset)');
-
-    await fp.heal();
-    let k = 0;
-    const back = await eventually(
-      async () => {
-        const s = await servedBy(() => anon.read(k++, ids[1]!));
-        return s.result.status === 200 && s.replica > 0;
-      },
-      { timeoutMs: 15_000, everyMs: 250 },
-    );
-    expect(back, 'after the replica came back, reads had not returned to it 15 s later: a fallback should not become permanent').toBe(true);
-  });
+      expect(back, 'after the replica came back, reads had not returned to it 15 s later: a fallback should not become permanent').toBe(
+        true,
+      );
+    },
+  );
 
   test(
     `when a user saves their profile then the write answers promptly (median under ${WRITE_SLO_MS} ms): nothing waits for the replica`,
-    points(1),
+    points(1, { id: 'prompt-writes' }),
     async () => {
       const id = 'writer-1';
       await seed(id);
@@ -355,7 +365,7 @@ describe('profiles on a primary and a lagging replica', () => {
 
   test(
     "bonus: when the replica has replayed a user's write then that user's reads go back to the replica (the fix compares WAL positions)",
-    bonus(2),
+    bonus(2, { id: 'back-to-replica' }),
     async () => {
       const id = 'lsn-1';
       await seed(id);
