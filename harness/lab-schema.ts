@@ -1,3 +1,4 @@
+import { LabError } from './errors.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -70,8 +71,6 @@ export interface Lab extends LabJson {
   testDir: string;
   solutionDir: string;
 }
-
-export class LabError extends Error {}
 
 /** A schema's first complaint about a file, where it is and what is wrong: "starter.fails.0: an id is …". */
 export function firstIssue(error: z.ZodError): string {

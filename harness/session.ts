@@ -12,7 +12,7 @@ import { assertOwnServers } from './servers/own-servers.js';
 import type { FarBehindSpec } from './servers/replica.js';
 import { startServices, stopAll, type Endpoints, type StartedServices } from './servers/containers.js';
 import type { Lab, ServiceName } from './lab-schema.js';
-import { LabError } from './lab-schema.js';
+import { LabError } from './errors.js';
 
 export function servicesFor(labs: Lab[]): ServiceName[] {
   return [...new Set(labs.flatMap((l) => l.services))];

@@ -14,7 +14,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { createHash } from 'node:crypto';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Lab } from './lab-schema.js';
-import { LabError } from './lab-schema.js';
+import { LabError } from './errors.js';
 import { applyFilePatch, parsePatch, PatchError } from './patch.js';
 import { readVariant } from './variants.js';
 import { kitFolderProblem, ROOT, STATE_DIR, WORK_DIR } from './paths.js';

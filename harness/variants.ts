@@ -5,7 +5,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { firstIssue, LabError, TestIds, type Lab } from './lab-schema.js';
+import { firstIssue, TestIds, type Lab } from './lab-schema.js';
+import { LabError } from './errors.js';
 
 export const VariantJson = z
   .object({

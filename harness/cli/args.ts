@@ -3,19 +3,14 @@
  * --help). Pure and unit-tested from strings.
  */
 
+import { UsageError } from '../errors.js';
+
 export interface OptionSpec {
   name: string;
   type: 'boolean' | 'string' | 'number';
   description: string;
   /** For --help: the value's placeholder, e.g. N or DIR. */
   value?: string;
-}
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }
 
 export interface Parsed {

@@ -4,8 +4,9 @@
  * Testcontainers) only when they run, so that a cheap command (list, show, hint) stays cheap.
  */
 import { EnvironmentError, ServiceStartError } from '../errors.js';
-import { LabError } from '../lab-schema.js';
-import { formatOptions, parseArgs, UsageError } from './args.js';
+import { LabError } from '../errors.js';
+import { formatOptions, parseArgs } from './args.js';
+import { UsageError } from '../errors.js';
 import type { Command } from './command.js';
 import { dev } from './commands/dev.js';
 import { doctor } from './commands/doctor.js';

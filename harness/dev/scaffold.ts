@@ -6,7 +6,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labFolders, LabError, type LabJson } from '../lab-schema.js';
+import { labFolders, type LabJson } from '../lab-schema.js';
+import { LabError } from '../errors.js';
 import { LABS_DIR } from '../paths.js';
 
 /** What a scaffold leaves for its author; `lab dev check` reports every one still there. */

@@ -10,7 +10,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Lab } from '../lab-schema.js';
-import { LabError } from '../lab-schema.js';
+import { LabError } from '../errors.js';
 import { diffFiles } from '../patch.js';
 import { STATE_DIR } from '../paths.js';
 import { CHANGE_DIFF, NOT_SOURCE, stageTree } from '../trees.js';

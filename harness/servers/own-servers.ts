@@ -15,7 +15,7 @@ import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { containerIps, dockerHostTarget, type InspectedNetworks } from './bind.js';
 import type { Endpoints } from '../endpoints.js';
-import { LabError } from '../lab-schema.js';
+import { LabError } from '../errors.js';
 import { thisHostFilter } from './owner.js';
 
 interface ListedContainer extends InspectedNetworks {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { parseArgs, UsageError, type OptionSpec } from '../cli/args.js';
+import { parseArgs, type OptionSpec } from '../cli/args.js';
+import { UsageError } from '../errors.js';
 
 const specs: OptionSpec[] = [
   { name: 'repeat', type: 'number', description: 'n' },

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
-import { findLab, LabError } from '../../lab-schema.js';
-import { UsageError } from '../args.js';
+import { findLab } from '../../lab-schema.js';
+import { LabError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
 
@@ -48,13 +49,17 @@ export const dev: Command = {
         const level = options.level as string | undefined;
         if (level !== undefined && !['beginner', 'intermediate', 'advanced'].includes(level))
           throw new UsageError('--level is beginner, intermediate or advanced');
-        const { knownQuestions } = await import('../../dev/check.js');
+        const { checkReadmeTable, knownQuestions } = await import('../../dev/check.js');
         const { ROOT } = await import('../../paths.js');
         if (!knownQuestions(ROOT).has(question)) throw new UsageError(`question ${question} is not in labs/questions.json`);
         const { scaffold } = await import('../../dev/scaffold.js');
         const made = scaffold({ slug: args[0]!, question, level: level as 'beginner' | 'intermediate' | 'advanced' | undefined });
+        // The README's labs table is generated from lab.json: the new lab gets its row now.
+        const { loadLabs } = await import('../../lab-schema.js');
+        checkReadmeTable(ROOT, loadLabs(), true);
         out(c.bold(`Made ${made.id}:`));
         for (const f of made.files) out(`  ${relative(process.cwd(), f)}`);
+        out('  README.md (its labs table)');
         out(`\nIts starter fails its one test and its solution passes it: \`lab verify ${args[0]}\`.`);
         out('`lab dev check` lists what is left to write (each "<write: …>").');
         return 0;

@@ -3,9 +3,10 @@ import { basename, join, resolve } from 'node:path';
 import { classCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../../formats.js';
 import type { LearnerGrade, Submission } from '../../grade.js';
 import { defaultJobs } from '../../jobs.js';
-import { findLab, LabError, loadLabs, type Lab } from '../../lab-schema.js';
+import { findLab, loadLabs, type Lab } from '../../lab-schema.js';
+import { LabError } from '../../errors.js';
 import { isInside, kitFolderProblem, ROOT, WORK_DIR } from '../../paths.js';
-import { UsageError } from '../args.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
 

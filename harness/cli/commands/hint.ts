@@ -1,9 +1,9 @@
 import { findLab } from '../../lab-schema.js';
 import { revealNext } from '../../hints.js';
 import { learnerDir } from '../../trees.js';
-import { LabError } from '../../lab-schema.js';
+import { LabError } from '../../errors.js';
 import { existsSync } from 'node:fs';
-import { UsageError } from '../args.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
 

@@ -1,10 +1,11 @@
 import { cpSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { HINTS_FILE, startHints } from '../../hints.js';
-import { findLab, LabError } from '../../lab-schema.js';
+import { findLab } from '../../lab-schema.js';
+import { LabError } from '../../errors.js';
 import { WORK_DIR } from '../../paths.js';
 import { copyStarter, learnerDir } from '../../trees.js';
-import { UsageError } from '../args.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { confirm } from '../prompt.js';
 import { c, out } from '../ui.js';

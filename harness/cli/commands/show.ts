@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findLab } from '../../lab-schema.js';
-import { UsageError } from '../args.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { out } from '../ui.js';
 

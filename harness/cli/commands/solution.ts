@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findLab, LabError } from '../../lab-schema.js';
+import { findLab } from '../../lab-schema.js';
+import { LabError } from '../../errors.js';
 import { statusOf } from '../../progress.js';
 import { learnerDir, stageTree } from '../../trees.js';
-import { UsageError } from '../args.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
 

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { startHints } from '../../hints.js';
 import { findLab } from '../../lab-schema.js';
 import { copyStarter, learnerDir } from '../../trees.js';
-import { UsageError } from '../args.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
 

@@ -2,7 +2,7 @@ import { findLab } from '../../lab-schema.js';
 import { recordRun } from '../../progress.js';
 import { header, runPassed, testLines, verdict } from '../../report.js';
 import { stageTree, type TreeSpec } from '../../trees.js';
-import { UsageError } from '../args.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
 

@@ -1,7 +1,7 @@
 import { cpuNow, defaultJobs } from '../../jobs.js';
 import { findLab, loadLabs, type Lab } from '../../lab-schema.js';
 import type { Check } from '../../verify.js';
-import { UsageError } from '../args.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
 

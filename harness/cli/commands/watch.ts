@@ -3,7 +3,7 @@ import { findLab } from '../../lab-schema.js';
 import { recordRun } from '../../progress.js';
 import { header, testLines, verdict } from '../../report.js';
 import { learnerDir, stageTree } from '../../trees.js';
-import { UsageError } from '../args.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
 
