@@ -3,9 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { LABS_DIR } from './paths.js';
-
-export const SERVICE_NAMES = ['postgres', 'redis', 'replica'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+import { SERVICE_NAMES, type ServiceName } from './services.js';
 
 const KEBAB = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
@@ -33,7 +31,7 @@ export const LabJson = z
     question: z.string().min(10),
     level: z.enum(['beginner', 'intermediate', 'advanced']),
     questions: z.array(z.number().int().positive()).min(1).describe('seed question numbers'),
-    services: z.array(z.enum(SERVICE_NAMES)).min(1),
+    services: z.array(z.enum(SERVICE_NAMES as [ServiceName, ...ServiceName[]])).min(1),
     hints: z.tuple([z.string().min(10), z.string().min(10), z.string().min(10)]),
     /** The ids of the tests the starter fails; it must pass every other test. */
     starter: z.strictObject(

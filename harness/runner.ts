@@ -18,6 +18,7 @@ import { ensureTemplate } from './databases.js';
 import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
 import { LABS_DIR, ROOT, STATE_DIR } from './paths.js';
+import { endpointsOf } from './services.js';
 import type { ProvidedLab } from './testing/context.js';
 import { HostPool } from './testing/host.js';
 import { trace } from './trace.js';
@@ -102,12 +103,12 @@ function kitVitestOptions() {
  * replica's primary as its Postgres.
  */
 export function endpointsFor(lab: Lab, all: Endpoints): Endpoints {
-  const ep: Endpoints = { ...all };
+  const ep = endpointsOf(lab.services, all);
+  // A replica lab's Postgres is the replica's primary, which is not `postgres` when the run also
+  // has labs without a replica (containers.ts gives those a server of their own).
+  if (ep.replicaPrimary) ep.postgres = ep.replicaPrimary;
   delete ep.replicaPrimary;
-  if (lab.services.includes('replica')) ep.postgres = all.replicaPrimary ?? all.postgres;
-  else delete ep.replica;
   if (!lab.farBehind) delete ep.farBehind;
-  if (!lab.services.includes('redis')) delete ep.redis;
   return ep;
 }
 

@@ -11,11 +11,12 @@ import { farBehindDatabase } from './endpoints.js';
 import { assertOwnServers } from './servers/own-servers.js';
 import type { FarBehindSpec } from './servers/replica.js';
 import { startServices, stopAll, type Endpoints, type StartedServices } from './servers/containers.js';
-import type { Lab, ServiceName } from './lab-schema.js';
+import type { Lab } from './lab-schema.js';
+import { withRequired, type ServiceName } from './services.js';
 import { LabError } from './errors.js';
 
 export function servicesFor(labs: Lab[]): ServiceName[] {
-  return [...new Set(labs.flatMap((l) => l.services))];
+  return withRequired(labs.flatMap((l) => l.services));
 }
 
 /** The far-behind standby's databases for the labs that declare one: each from the lab's pristine schema. */

@@ -13,7 +13,7 @@ import { EnvironmentError } from '../errors.js';
 import { pgUrl, REDIS_DATABASES, redisUrl, type Endpoints } from '../endpoints.js';
 import { isOrphan, mineFilter, ownerLabels, thisHostFilter } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES } from './images.js';
-import type { ServiceName } from '../lab-schema.js';
+import { withRequired, type ServiceName } from '../services.js';
 import { connectError, dockerHostTarget, endpointOf, onLoopback } from './bind.js';
 import { PG_PORT, postgresContainer } from './pg-container.js';
 
@@ -130,10 +130,6 @@ async function checkDocker(): Promise<void> {
 
 export interface StartedServices {
   endpoints: Endpoints;
-  postgres?: StartedPostgreSqlContainer;
-  redis?: StartedRedisContainer;
-  /** Extra handles (e.g. the replica pair) that labs needing them register. */
-  extras: Record<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -183,72 +179,76 @@ export async function startReplication(farBehind: readonly FarBehindSpec[] = [])
   }
 }
 
-/**
- * Starts the servers a lab declares, in parallel. Labs that need no replica start no replica.
- * `alsoPlainPostgres`: the run also has labs that use Postgres without a replica (verify, or grade
- * of several labs). They get a plain server of their own, so that the replica does not replay
- * their writes (a standby replaying every other lab's test databases kept a core a quarter busy).
- */
 export interface StartOptions {
+  /**
+   * The run also has labs that use Postgres without a replica (verify, or grade of several labs).
+   * They get a plain server of their own, so that the replica does not replay their writes (a
+   * standby replaying every other lab's test databases kept a core a quarter busy).
+   */
   alsoPlainPostgres?: boolean;
   /** Databases for a far-behind standby of the replica's primary (replica.ts); none: no such standby. */
   farBehind?: readonly FarBehindSpec[];
 }
 
+/** One started service: the endpoints it fills, and how to stop it. */
+interface Part {
+  endpoints: Endpoints;
+  stop(): Promise<void>;
+}
+type Plan = { want: ReadonlySet<ServiceName>; opts: StartOptions };
+
+const stopping = (c: Stoppable) => async () => {
+  running.delete(c);
+  await c.stop({ timeout: 1_000 });
+};
+
+/** How each service registered in services.ts starts; undefined: the plan needs none of its own. */
+const STARTERS: { [K in ServiceName]: (plan: Plan) => Promise<Part | undefined> } = {
+  // With a replica, the pair's primary is the Postgres: two servers, not three, unless the run also
+  // has labs without a replica.
+  postgres: async ({ want, opts }) => {
+    if (want.has('replica') && !opts.alsoPlainPostgres) return undefined;
+    const pg = await startPostgres();
+    const endpoint = { ...(await endpointOf(pg, PG_PORT)), user: pg.getUsername(), password: pg.getPassword(), database: pg.getDatabase() };
+    return { endpoints: { postgres: endpoint }, stop: stopping(pg) };
+  },
+  redis: async () => {
+    const redis = await startRedis();
+    return { endpoints: { redis: await endpointOf(redis, REDIS_PORT) }, stop: stopping(redis) };
+  },
+  replica: async ({ opts }) => {
+    const pair = await startReplication(opts.farBehind);
+    return {
+      endpoints: {
+        ...(opts.alsoPlainPostgres ? { replicaPrimary: pair.primaryEndpoint } : { postgres: pair.primaryEndpoint }),
+        replica: pair.replicaEndpoint,
+        ...(pair.farBehindEndpoint ? { farBehind: pair.farBehindEndpoint } : {}),
+      },
+      stop: stopping(pair),
+    };
+  },
+};
+
+/** Starts the servers these services need (services.ts), in parallel; on a failure, stops those that started. */
 export async function startServices(needs: readonly ServiceName[], opts: StartOptions = {}): Promise<StartedServices> {
   installCleanupHandlers();
   await checkDocker();
   await sweepOrphans();
-  const want = new Set(needs);
-  if (want.has('replica')) want.add('postgres');
-  const plainPostgres = want.has('postgres') && (!want.has('replica') || opts.alsoPlainPostgres === true);
+  const want = new Set(withRequired(needs));
+  const results = await Promise.allSettled([...want].map((name) => STARTERS[name]({ want, opts })));
+  const parts = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
   const started: StartedServices = {
-    endpoints: {},
-    extras: {},
+    endpoints: Object.assign({}, ...parts.map((p) => p.endpoints)) as Endpoints,
     stop: async () => {
-      const cs = [started.postgres, started.redis].filter(Boolean) as Stoppable[];
-      cs.forEach((c) => running.delete(c));
-      await Promise.allSettled(cs.map((c) => c.stop({ timeout: 1_000 })));
-      const stopExtras = started.extras.stop as (() => Promise<void>) | undefined;
-      if (stopExtras) await stopExtras();
+      await Promise.allSettled(parts.map((p) => p.stop()));
     },
   };
-  try {
-    const [pg, redis, pair] = await Promise.all([
-      plainPostgres ? startPostgres() : undefined,
-      want.has('redis') ? startRedis() : undefined,
-      want.has('replica') ? startReplication(opts.farBehind) : undefined,
-    ]);
-    if (pg) {
-      started.postgres = pg;
-      started.endpoints.postgres = {
-        ...(await endpointOf(pg, PG_PORT)),
-        user: pg.getUsername(),
-        password: pg.getPassword(),
-        database: pg.getDatabase(),
-      };
-    }
-    if (redis) {
-      started.redis = redis;
-      started.endpoints.redis = await endpointOf(redis, REDIS_PORT);
-    }
-    if (pair) {
-      // A run of replica labs only uses the pair's primary as its Postgres: two servers, not three.
-      if (!pg) started.endpoints.postgres = pair.primaryEndpoint;
-      else started.endpoints.replicaPrimary = pair.primaryEndpoint;
-      started.endpoints.replica = pair.replicaEndpoint;
-      if (pair.farBehindEndpoint) started.endpoints.farBehind = pair.farBehindEndpoint;
-      started.extras.replication = pair;
-      started.extras.stop = async () => {
-        running.delete(pair);
-        await pair.stop({ timeout: 1_000 });
-      };
-    }
-    return started;
-  } catch (e) {
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     await started.stop();
-    throw e;
+    throw failed.reason;
   }
+  return started;
 }
 
 /** Removes containers a harness process on this host made and left behind when it died (owner.ts). */

@@ -6,11 +6,12 @@
 import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { farBehindDatabase, pgUrl, redisUrl, type Endpoints, type PgEndpoint } from '../endpoints.js';
-import { allocateRedisDb, createTestDatabase, dropTestDatabase } from '../databases.js';
+import { pgUrl, type Endpoints } from '../endpoints.js';
 import { FaultPoint } from '../faults.js';
-import { ReplicationProbe, waitForDatabase } from '../replication.js';
-import { PgStats } from './pg-stats.js';
+import type { ServiceName } from '../services.js';
+import type { ReplicationProbe } from '../replication.js';
+import { CONFIG_KEY, setUpServices, tearDownServices, type FixtureState } from './fixtures.js';
+import type { PgStats } from './pg-stats.js';
 import { startService, type LabConfig, type Service } from './service.js';
 import { trace } from '../trace.js';
 
@@ -102,7 +103,7 @@ export interface LabContext {
    * startService ({ redisUrl: fp.url }, { replicaUrl: fp.url }) and degrade the link with
    * fp.latency(), fp.timeout(), fp.down(), … . Closed after the file's tests.
    */
-  faultPoint(server: 'redis' | 'postgres' | 'replica'): Promise<FaultPoint & { url: string }>;
+  faultPoint(server: ServiceName): Promise<FaultPoint & { url: string }>;
   /** Starts (more) instances of the service; they stop after the file's tests. */
   startService(opts?: ServiceOptions): Promise<Service>;
   /**
@@ -125,59 +126,24 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
   const state: Partial<LabContext> = {};
   const services: Service[] = [];
   const faultPoints: FaultPoint[] = [];
-  let dbName: string | undefined;
   let provided: ProvidedLab;
+  let fixtures: FixtureState | undefined;
 
   beforeAll(async () => {
     trace('fixture-setup');
     provided = inject('lab');
     const ep = provided.endpoints;
-    if (!ep.postgres) throw new Error('this lab declares no postgres service');
-    const testDb = await createTestDatabase(ep.postgres, provided.template);
-    dbName = testDb.name;
-    // The service logs in as the database's own role (databases.ts); the harness as the superuser.
-    const asService = (e: PgEndpoint) => ({ ...e, user: testDb.user, password: testDb.password });
+    fixtures = { provided, lab: state, urls: {}, cleanups: [] };
     state.endpoints = ep;
-    state.databaseUrl = pgUrl(asService(ep.postgres), dbName);
-    state.db = new pg.Pool({ connectionString: pgUrl(ep.postgres, dbName), max: 5, application_name: 'lab-harness' });
-    state.db.on('error', () => undefined);
-    state.stats = new PgStats(state.db);
-    if (ep.replica) {
-      // CREATE DATABASE reaches the replica only after the apply delay, and so does the hand-over
-      // of its objects to the service's role.
-      await waitForDatabase(ep.replica, dbName, { handedOver: true });
-      state.replicaUrl = pgUrl(asService(ep.replica), dbName);
-      state.replicaDb = new pg.Pool({ connectionString: pgUrl(ep.replica, dbName), max: 3, application_name: 'lab-harness' });
-      state.replicaDb.on('error', () => undefined);
-      state.replicaStats = new PgStats(state.replicaDb);
-      state.replication = new ReplicationProbe(state.db, state.replicaDb);
-    }
-    if (ep.farBehind) {
-      const name = farBehindDatabase(provided.slug);
-      const db = new pg.Pool({ connectionString: pgUrl(ep.postgres, name), max: 2, application_name: 'lab-harness' });
-      db.on('error', () => undefined);
-      const service = { user: ep.farBehind.serviceUser, password: ep.farBehind.servicePassword };
-      state.farBehind = {
-        databaseUrl: pgUrl({ ...ep.postgres, ...service }, name),
-        replicaUrl: pgUrl({ ...ep.farBehind, ...service }, name),
-        db,
-        frozenAt: ep.farBehind.frozenAt,
-      };
-    }
-    if (ep.redis) {
-      state.redisDb = await allocateRedisDb(ep.redis);
-      state.redisUrl = redisUrl(ep.redis, state.redisDb);
-      // Loaded only by labs that use Redis (ioredis costs a worker about 0.2 s of CPU to load).
-      const { Redis } = await import('ioredis');
-      state.redis = new Redis(state.redisUrl, { maxRetriesPerRequest: 2 });
-      state.redis.on('error', () => undefined);
-    }
-    state.config = (o: ServiceOptions = {}) => ({
-      databaseUrl: o.databaseUrl ?? state.databaseUrl!,
-      ...(state.redisUrl || o.redisUrl ? { redisUrl: o.redisUrl ?? state.redisUrl } : {}),
-      ...(o.replicaUrl || state.replicaUrl ? { replicaUrl: o.replicaUrl ?? state.replicaUrl } : {}),
-      settings: { ...provided.settings, ...opts.settings, ...o.settings },
-    });
+    await setUpServices(fixtures);
+    const urls = fixtures.urls;
+    // Each service's URL under its LabConfig key (fixtures.ts), unless the test points it elsewhere.
+    state.config = (o: ServiceOptions = {}) => {
+      const config: Record<string, unknown> = {};
+      for (const [name, url] of Object.entries(urls) as Array<[keyof typeof CONFIG_KEY, string]>) config[CONFIG_KEY[name]] = url;
+      for (const key of Object.values(CONFIG_KEY)) if (o[key] !== undefined) config[key] = o[key];
+      return { ...config, settings: { ...provided.settings, ...opts.settings, ...o.settings } } as LabConfig;
+    };
     state.startService = async (o: ServiceOptions = {}) => {
       const s = await startService({ src: provided.src, build: provided.build, config: state.config!(o), instances: o.instances ?? 1 });
       services.push(s);
@@ -188,8 +154,7 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       if (!ep) throw new Error(`this lab declares no ${server} service`);
       const fp = await FaultPoint.open(ep.host, ep.port);
       faultPoints.push(fp);
-      const target = { redis: state.redisUrl, postgres: state.databaseUrl, replica: state.replicaUrl }[server];
-      return Object.assign(fp, { url: fp.urlFor(target!) });
+      return Object.assign(fp, { url: fp.urlFor(urls[server]!) });
     };
     state.exclusive = async <T>(fn: () => Promise<T>, o: { slots?: number } = {}): Promise<T> => {
       const slots = Math.max(1, Math.floor(o.slots ?? 1));
@@ -222,14 +187,10 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
   afterAll(async () => {
     trace('fixture-teardown');
     // All at once: DROP DATABASE … WITH (FORCE) ends whatever sessions are still closing.
-    state.redis?.disconnect();
     await Promise.allSettled([
       ...services.map((s) => s.close()),
       ...faultPoints.map((f) => f.close()),
-      state.replicaDb?.end(),
-      state.farBehind?.db.end(),
-      state.db?.end(),
-      dbName && provided.endpoints.postgres ? dropTestDatabase(provided.endpoints.postgres, dbName) : undefined,
+      fixtures ? tearDownServices(fixtures) : undefined,
     ]);
     trace('fixture-done');
   });
