@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Lab } from './lab-schema.js';
 import type { RunResult } from './runner.js';
-import { STATE_DIR, WORK_DIR } from './paths.js';
+import { makeDir, STATE_DIR, WORK_DIR } from './paths.js';
 import { learnerDir } from './trees.js';
 
 export interface ProgressEntry {
@@ -59,7 +59,7 @@ export function recordRun(lab: Lab, run: RunResult): void {
   };
   const all = readAll();
   all[lab.id] = { ...e, seal: seal(lab.id, e) };
-  mkdirSync(WORK_DIR, { recursive: true });
+  makeDir(WORK_DIR);
   writeFileSync(progressFile(), JSON.stringify(all, null, 2) + '\n');
 }
 

@@ -17,7 +17,7 @@ import type { Lab } from './lab-schema.js';
 import { LabError } from './errors.js';
 import { applyFilePatch, parsePatch, PatchError } from './patch.js';
 import { readVariant } from './variants.js';
-import { kitFolderProblem, ROOT, STATE_DIR, WORK_DIR } from './paths.js';
+import { kitFolderProblem, makeDir, ROOT, STATE_DIR, WORK_DIR } from './paths.js';
 
 export type TreeSpec =
   { kind: 'starter' } | { kind: 'solution' } | { kind: 'variant'; name: string } | { kind: 'learner' } | { kind: 'dir'; dir: string };
@@ -83,7 +83,11 @@ function insideKit(p: string): boolean {
 
 /** A learner's copy of a lab: its starter src/ and its README, in `dest` (which must not hold a copy). */
 export function copyStarter(lab: Lab, dest: string): void {
-  mkdirSync(dest, { recursive: true });
+  try {
+    makeDir(dest);
+  } catch (e) {
+    throw new LabError(`cannot make a copy of ${lab.slug} in ${dest}: ${(e as Error).message}`);
+  }
   cpSync(lab.srcDir, join(dest, 'src'), { recursive: true });
   cpSync(join(lab.dir, 'README.md'), join(dest, 'README.md'));
 }

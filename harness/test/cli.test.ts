@@ -113,6 +113,29 @@ describe('a work folder inside the kit', () => {
   });
 });
 
+describe('a work folder that cannot be made', () => {
+  const aFile = join(mkdtempSync(join(tmpdir(), 'work-file-')), 'a-file');
+  writeFileSync(aFile, '');
+  test.each([
+    // Under /proc, Node's own recursive mkdir never returns (Linux only).
+    ...(process.platform === 'linux'
+      ? [['/proc/nope', 'cannot make a copy of deadlocks in /proc/nope/01-deadlocks: cannot make /proc/nope (ENOENT)']]
+      : []),
+    [join(aFile, 'work'), `cannot make a copy of deadlocks in ${join(aFile, 'work', '01-deadlocks')}: ${aFile} is a file, not a folder`],
+  ])('when LAB_WORK_DIR=%s then `lab start` fails at once, in one line', (folder, message) => {
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [join(ROOT, 'harness', 'cli', 'bin.js'), 'start', 'deadlocks'], {
+      env: { ...process.env, LAB_WORK_DIR: folder },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(r.signal, 'lab start did not finish within 20 s').toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`lab: ${message}`]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
+
 test('when --shard is not I/N then it says so in one line and exits 2', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'grade-shard-'));
   mkdirSync(join(dir, 'ada'));

@@ -5,7 +5,7 @@ import type { LearnerGrade, Submission } from '../../grade.js';
 import { defaultJobs } from '../../jobs.js';
 import { findLab, loadLabs, type Lab } from '../../lab-schema.js';
 import { LabError } from '../../errors.js';
-import { isInside, kitFolderProblem, ROOT, WORK_DIR } from '../../paths.js';
+import { isInside, kitFolderProblem, makeDir, ROOT, WORK_DIR } from '../../paths.js';
 import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
@@ -30,7 +30,7 @@ function writableOut(path: string, graded: string): string {
   const kit = kitFolderProblem(p);
   if (kit) throw new LabError(`--out ${path}: ${kit}`);
   try {
-    mkdirSync(p, { recursive: true });
+    makeDir(p);
     const probe = join(p, `.write-test-${process.pid}`);
     writeFileSync(probe, '');
     rmSync(probe);

@@ -1,9 +1,9 @@
-import { cpSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { cpSync, existsSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { HINTS_FILE, startHints } from '../../hints.js';
 import { findLab } from '../../lab-schema.js';
 import { LabError } from '../../errors.js';
-import { WORK_DIR } from '../../paths.js';
+import { makeDir, WORK_DIR } from '../../paths.js';
 import { copyStarter, learnerDir } from '../../trees.js';
 import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
@@ -32,7 +32,7 @@ export const reset: Command = {
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const backup = join(WORK_DIR, '.backups', `${lab.id}-${stamp}`);
-    mkdirSync(join(WORK_DIR, '.backups'), { recursive: true });
+    makeDir(join(WORK_DIR, '.backups'));
     renameSync(dir, backup);
     copyStarter(lab, dir);
     // The hints already seen stay seen: a reset restores the code, not the record.
