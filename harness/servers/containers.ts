@@ -12,7 +12,7 @@ import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { EnvironmentError } from '../errors.js';
 import { pgUrl, REDIS_DATABASES, redisUrl, type Endpoints } from '../endpoints.js';
 import { isOrphan, mineFilter, ownerLabels, thisHostFilter } from './owner.js';
-import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES } from './images.js';
+import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, ryukImage, ryukMissing } from './images.js';
 import { withRequired, type ServiceName } from '../services.js';
 import { connectError, dockerHostTarget, endpointOf, onLoopback } from './bind.js';
 import { PG_PORT, postgresContainer } from './pg-container.js';
@@ -110,10 +110,16 @@ export async function imagePresent(image: string): Promise<boolean> {
 
 const NO_DOCKER = 'No Docker daemon is reachable. Start Docker (Docker Desktop, or `sudo dockerd`) and run `lab doctor`.';
 
+/** Set by checkDocker: the Ryuk image Testcontainers will start first, when it is not here (so it must be pulled). */
+let ryukToPull: string | undefined;
+
 function classify(e: unknown, image: string): Error {
   const msg = (e as Error)?.message ?? String(e);
   if (/container runtime strategy|ECONNREFUSED.*docker\.sock|docker\.sock/i.test(msg)) return new EnvironmentError(NO_DOCKER);
-  if (/pull|manifest|not found|No such image|getaddrinfo|EAI_AGAIN|registry/i.test(msg))
+  const pullFailed = /pull|manifest|not found|No such image|getaddrinfo|EAI_AGAIN|registry|no such host/i.test(msg);
+  // Testcontainers pulls Ryuk before the lab's own image, and its error names neither.
+  if (pullFailed && ryukToPull) return new EnvironmentError(ryukMissing(ryukToPull));
+  if (pullFailed)
     return new EnvironmentError(
       `Image ${image} is not available locally and could not be pulled. Pull it when online, ` +
         `or build stand-ins with \`bash docker/build-images.sh\` and set LAB_POSTGRES_IMAGE / LAB_REDIS_IMAGE.`,
@@ -126,6 +132,8 @@ async function checkDocker(): Promise<void> {
   if (hostProblem) throw new EnvironmentError(hostProblem);
   const d = await dockerAvailable();
   if (!d.ok) throw new EnvironmentError(NO_DOCKER);
+  const ryuk = ryukImage();
+  ryukToPull = ryuk && !(await imagePresent(ryuk)) ? ryuk : undefined;
 }
 
 export interface StartedServices {

@@ -27,3 +27,22 @@ export const POSTGRES_ARGS = [
  * ("the database system is in recovery mode").
  */
 export const POSTGRES_SHM_BYTES = 512 * 1024 * 1024;
+
+/**
+ * The image Testcontainers' resource reaper (Ryuk) runs, or undefined when it is disabled
+ * (TESTCONTAINERS_RYUK_DISABLED=true; the kit stops its own containers either way). The same
+ * default as testcontainers' reaper.js (a unit test holds the two equal).
+ */
+export const RYUK_DEFAULT_IMAGE = 'testcontainers/ryuk:0.14.0';
+export function ryukImage(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.TESTCONTAINERS_RYUK_DISABLED === 'true') return undefined;
+  return env.RYUK_CONTAINER_IMAGE ?? RYUK_DEFAULT_IMAGE;
+}
+
+/** The one line for a Ryuk image that is not here and cannot be pulled. */
+export function ryukMissing(image: string): string {
+  return (
+    `Testcontainers' resource reaper (Ryuk) cannot start: its image ${image} is not here and cannot be pulled. ` +
+    'Set TESTCONTAINERS_RYUK_DISABLED=true (the kit stops its own containers without it), or pull it when online.'
+  );
+}

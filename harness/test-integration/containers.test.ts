@@ -17,6 +17,13 @@ import { ROOT } from '../paths.js';
 import { HOST_ID, HOST_LABEL, mineFilter, OWNER_LABEL } from '../servers/owner.js';
 
 let services: StartedServices;
+
+/** Every container the kit has on this host, whichever process owns it. */
+async function ownedContainers(): Promise<string[]> {
+  const client = await getContainerRuntimeClient();
+  const list = await client.container.dockerode.listContainers({ all: true, filters: { label: [`${HOST_LABEL}=${HOST_ID}`] } });
+  return list.map((c) => c.Id).sort();
+}
 let inspected: { image: string; healthcheck: unknown; bindings: { HostIp?: string; HostPort?: string }[] }[];
 
 beforeAll(async () => {
@@ -147,6 +154,21 @@ describe('containers', () => {
     } finally {
       server.close();
     }
+  });
+
+  test('when Testcontainers’ reaper image cannot be had then one line names Ryuk and the fix, and no container is left', async () => {
+    const before = await ownedContainers();
+    // An image no registry has: the same failure offline and online.
+    const r = spawnSync(process.execPath, [join(ROOT, 'harness', 'cli', 'bin.js'), 'test', 'deadlocks', '--solution'], {
+      env: { ...process.env, TESTCONTAINERS_RYUK_DISABLED: '', RYUK_CONTAINER_IMAGE: 'backend-labs/no-such-ryuk:0' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      "lab: Testcontainers' resource reaper (Ryuk) cannot start: its image backend-labs/no-such-ryuk:0 is not here and cannot be pulled. Set TESTCONTAINERS_RYUK_DISABLED=true (the kit stops its own containers without it), or pull it when online.",
+    ]);
+    expect(await ownedContainers()).toEqual(before);
   });
 
   test('when a service logs in to its test database then it owns it, and cannot reach another test database, the template or the admin database', async () => {

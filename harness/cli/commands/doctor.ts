@@ -1,4 +1,4 @@
-import { IMAGES } from '../../servers/images.js';
+import { IMAGES, ryukImage } from '../../servers/images.js';
 import { loadLabs } from '../../lab-schema.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
@@ -32,6 +32,13 @@ export const doctor: Command = {
             `${c.yellow('!')} ${what} image ${image} is not present locally: it is pulled on first use (\`docker pull ${image}\`); offline, build stand-ins with \`bash docker/build-images.sh\` and set LAB_${what.toUpperCase()}_IMAGE`,
           );
       }
+      const ryuk = ryukImage();
+      if (!ryuk) line(true, "Testcontainers' reaper (Ryuk) is disabled: the kit stops its own containers");
+      else if (await imagePresent(ryuk)) line(true, `Testcontainers' reaper image ${ryuk} is present`);
+      else
+        out(
+          `${c.yellow('!')} Testcontainers' reaper image ${ryuk} is not present locally: it is pulled on first use; offline, set TESTCONTAINERS_RYUK_DISABLED=true (the kit stops its own containers without it)`,
+        );
     }
     try {
       const labs = loadLabs();
