@@ -66,6 +66,16 @@ export function toJUnit(g: LearnerGrade): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="backend-labs" tests="${g.labs.reduce((a, l) => a + l.tests.length, 0)}">\n${suites.join('\n')}\n</testsuites>\n`;
 }
 
+/**
+ * How a lab's grade reads at a glance, by its core points: every core point (full), some points
+ * (partial), or none (zero). A mark never says ✔ for an untouched starter that scored a few tests.
+ */
+export function gradeMark(l: LabGrade): { symbol: '✔' | '◐' | '✖'; word: 'full core' | 'partial' | 'zero' } {
+  if (!l.error && l.core.max > 0 && l.core.points === l.core.max) return { symbol: '✔', word: 'full core' };
+  if (l.points > 0) return { symbol: '◐', word: 'partial' };
+  return { symbol: '✖', word: 'zero' };
+}
+
 function labLine(l: LabGrade): string {
   return `| ${l.lab} | ${l.core.points}/${l.core.max} | ${l.bonus.points}/${l.bonus.max} | ${l.points}/${l.maxPoints} | ${l.hintsUsed} | ${[...l.integrity, ...(l.error ? [l.error.split('\n')[0]!] : [])].join('; ') || '—'} |`;
 }
@@ -108,7 +118,8 @@ export function toClassroom(g: LearnerGrade): string {
   );
   return (
     JSON.stringify(
-      { version: 1, status: tests.every((t) => t.status === 'pass') ? 'pass' : 'fail', max_score: g.maxPoints, tests },
+      // Pass means every core point of every lab; bonus points add to the score, never decide the status.
+      { version: 1, status: g.labs.every((l) => gradeMark(l).word === 'full core') ? 'pass' : 'fail', max_score: g.maxPoints, tests },
       null,
       2,
     ) + '\n'
@@ -117,17 +128,92 @@ export function toClassroom(g: LearnerGrade): string {
 
 const csvCell = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
 
+/** Each lab's tests, by id, in the order grades list them (every grade of a lab lists the same tests). */
+function testsByLab(grades: LearnerGrade[], labs: string[]): Map<string, Array<{ id: string; name: string }>> {
+  const out = new Map<string, Array<{ id: string; name: string }>>();
+  for (const lab of labs) {
+    const seen = new Map<string, string>();
+    for (const g of grades)
+      for (const l of g.labs) if (l.lab === lab) for (const t of l.tests) if (t.id && !seen.has(t.id)) seen.set(t.id, t.name);
+    out.set(
+      lab,
+      [...seen].map(([id, name]) => ({ id, name })),
+    );
+  }
+  return out;
+}
+
+/**
+ * One row per learner: per lab its mark, core, bonus, total, hints and when it was graded, then one
+ * column per test (pass or fail, by id); the class total and the flags last. Shards of one class
+ * (lab grade --shard) write the same header, so their rows concatenate.
+ */
 export function classCsv(grades: LearnerGrade[], labs: string[]): string {
-  const header = ['learner', ...labs.flatMap((l) => [`${l} points`, `${l} max`, `${l} hints`]), 'total', 'max', 'flags'];
+  const tests = testsByLab(grades, labs);
+  const header = [
+    'learner',
+    ...labs.flatMap((l) => [
+      `${l} mark`,
+      `${l} core`,
+      `${l} core max`,
+      `${l} bonus`,
+      `${l} bonus max`,
+      `${l} points`,
+      `${l} max`,
+      `${l} hints`,
+      `${l} graded at`,
+      ...tests.get(l)!.map((t) => `${l}: ${t.id}`),
+    ]),
+    'total',
+    'max',
+    'flags',
+  ];
   const rows = grades.map((g) => {
     const cells: (string | number)[] = [g.learner];
     for (const lab of labs) {
       const l = g.labs.find((x) => x.lab === lab);
-      cells.push(l?.points ?? 0, l?.maxPoints ?? 0, l?.hintsUsed ?? 0);
+      if (!l) {
+        cells.push('', 0, 0, 0, 0, 0, 0, 0, '', ...tests.get(lab)!.map(() => ''));
+        continue;
+      }
+      cells.push(
+        gradeMark(l).word,
+        l.core.points,
+        l.core.max,
+        l.bonus.points,
+        l.bonus.max,
+        l.points,
+        l.maxPoints,
+        l.hintsUsed,
+        l.gradedAt ?? '',
+      );
+      for (const t of tests.get(lab)!) cells.push(l.tests.find((x) => x.id === t.id)?.status === 'passed' ? 'pass' : 'fail');
     }
     const flags = g.labs.flatMap((l) => [...l.integrity, ...(l.error ? [`${l.lab}: ${l.error.split('\n')[0]}`] : [])]);
     cells.push(g.points, g.maxPoints, flags.join(' | '));
     return cells.map(csvCell).join(',');
   });
-  return [header.join(','), ...rows].join('\n') + '\n';
+  return [header.map(csvCell).join(','), ...rows].join('\n') + '\n';
+}
+
+/** What an instructor paces by: per lab, how many learners got each mark, and the tests most often failed. */
+export function classSummary(grades: LearnerGrade[], labs: string[]): string {
+  const tests = testsByLab(grades, labs);
+  const lines = [`# Class summary: ${grades.length} learner${grades.length === 1 ? '' : 's'}`];
+  for (const lab of labs) {
+    const mine = grades.flatMap((g) => g.labs.filter((l) => l.lab === lab));
+    const count = (w: string) => mine.filter((l) => gradeMark(l).word === w).length;
+    lines.push('', `## ${lab}`, '', `full core ${count('full core')} · partial ${count('partial')} · zero ${count('zero')}`, '');
+    const failed = tests
+      .get(lab)!
+      .map((t) => ({ ...t, n: mine.filter((l) => l.tests.find((x) => x.id === t.id)?.status !== 'passed').length }))
+      .filter((t) => t.n > 0)
+      .sort((a, b) => b.n - a.n || a.id.localeCompare(b.id));
+    if (failed.length === 0) lines.push('Every learner passed every test.');
+    else {
+      lines.push('| failed by | test |', '|---|---|');
+      for (const t of failed) lines.push(`| ${t.n} of ${mine.length} | ${t.name} (${t.id}) |`);
+    }
+  }
+  return lines.join('\n') + '\n';
 }

@@ -30,6 +30,8 @@ export interface LabGrade {
   integrity: string[];
   error?: string;
   durationMs: number;
+  /** When grading finished (ISO 8601): set by gradeSubmissions. */
+  gradedAt?: string;
 }
 
 export interface LearnerGrade {
@@ -285,6 +287,7 @@ export async function gradeSubmissions(
       // Whatever went wrong with this submission stays its own: the batch goes on.
       g = failedGrade(lab, s.learner, expected.get(lab.id)!, `could not be graded: ${(e as Error).message.split('\n')[0]}`);
     }
+    g.gradedAt = new Date().toISOString();
     opts.onGraded?.(g);
     const mine = [...(done.get(s.learner) ?? []), g];
     done.set(s.learner, mine);

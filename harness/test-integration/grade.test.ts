@@ -35,7 +35,22 @@ describe('lab grade --submissions', () => {
 
   test('when the class is graded then every learner gets the expected points, flags and errors', () => {
     const rows = readFileSync(join(outDir, 'class.csv'), 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('learner,deadlocks points,deadlocks max,deadlocks hints,total,max,flags');
+    const header = rows[0]!.split(',');
+    expect(header.slice(0, 10)).toEqual([
+      'learner',
+      'deadlocks mark',
+      'deadlocks core',
+      'deadlocks core max',
+      'deadlocks bonus',
+      'deadlocks bonus max',
+      'deadlocks points',
+      'deadlocks max',
+      'deadlocks hints',
+      'deadlocks graded at',
+    ]);
+    expect(header.slice(10, -3)).toHaveLength(7); // one column per test, by id
+    expect(header.slice(10, -3)).toContain('deadlocks: storm');
+    expect(header.slice(-3)).toEqual(['total', 'max', 'flags']);
     const got = Object.fromEntries(
       Object.keys(EXPECTED).map((learner) => {
         const json = JSON.parse(readFileSync(join(outDir, learner, 'results.json'), 'utf8'));
@@ -55,6 +70,14 @@ describe('lab grade --submissions', () => {
       Object.entries(EXPECTED).map(([k, v]) => [k, { points: v.points, max: 12, flags: v.flags, error: v.error }]),
     );
     expect(got).toEqual(want);
+  });
+
+  test('when learners are graded then each line marks core points honestly: an untouched starter is partial, never ✔', () => {
+    const out = String(run.stdout);
+    expect(out).toMatch(/◐ partial\s+alice-starter · deadlocks: core \d+\/\d+, bonus 0\/\d+/);
+    expect(out).toMatch(/✔ full core\s+bob-solution · deadlocks: core (\d+)\/\1, bonus (\d+)\/\2/);
+    expect(out).not.toMatch(/✔[^\n]*alice-starter/);
+    expect(readFileSync(join(outDir, 'class-summary.md'), 'utf8')).toMatch(/## deadlocks\n\nfull core \d+ · partial \d+ · zero \d+/);
   });
 
   test('when a learner is graded then their reports are written at once, not when the whole batch ends', () => {

@@ -1,7 +1,7 @@
 /** Golden tests of the grade reports: the saved files in golden/ are the expected output. */
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { classCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../formats.js';
+import { classCsv, classSummary, gradeMark, toClassroom, toJson, toJUnit, toMarkdown } from '../formats.js';
 import type { LearnerGrade } from '../grade.js';
 
 const grade: LearnerGrade = {
@@ -21,6 +21,7 @@ const grade: LearnerGrade = {
       hintsRecorded: true,
       integrity: ['files outside src/ (not graded): notes.txt'],
       durationMs: 21_500,
+      gradedAt: '2026-12-02T10:00:00.000Z',
       tests: [
         {
           id: 'transfer',
@@ -79,9 +80,45 @@ describe('grade reports', () => {
     expect(c.tests.map((t: { score: number }) => t.score)).toEqual([1, 4, 0, 0]);
     await expect(toClassroom(grade)).toMatchFileSnapshot(golden('grade.classroom.json'));
   });
-  test('when a class is written as CSV then each learner is one row and flags are quoted', async () => {
-    await expect(classCsv([grade, { learner: 'bob', points: 0, maxPoints: 0, labs: [] }], ['deadlocks'])).toMatchFileSnapshot(
+  test('when a class is written as CSV then each learner is one row with mark, core, bonus, a column per test and flags', async () => {
+    await expect(classCsv([grade, full, { learner: 'bob', points: 0, maxPoints: 0, labs: [] }], ['deadlocks'])).toMatchFileSnapshot(
       golden('class.csv'),
     );
+  });
+  test('when a class is summarised then each lab counts its marks and lists the tests most often failed first', async () => {
+    await expect(classSummary([grade, full], ['deadlocks'])).toMatchFileSnapshot(golden('class-summary.md'));
+  });
+});
+
+/** Every core point, no bonus. */
+const full: LearnerGrade = {
+  learner: 'cleo',
+  points: 10,
+  maxPoints: 12,
+  labs: [
+    {
+      ...grade.labs[0]!,
+      learner: 'cleo',
+      points: 10,
+      core: { points: 10, max: 10 },
+      integrity: [],
+      tests: grade.labs[0]!.tests.map((t) => (t.tier === 'core' ? { ...t, status: 'passed' as const, failure: undefined } : t)),
+    },
+  ],
+};
+
+describe('grade marks', () => {
+  const lab = grade.labs[0]!;
+  test('when every core point is earned then the mark is full core, and Classroom says pass although the bonus was missed', () => {
+    expect(gradeMark(full.labs[0]!)).toEqual({ symbol: '✔', word: 'full core' });
+    expect(JSON.parse(toClassroom(full)).status).toBe('pass');
+  });
+  test('when some points are earned, as an untouched starter earns a few, then the mark is partial, never ✔', () => {
+    expect(gradeMark(lab)).toEqual({ symbol: '◐', word: 'partial' });
+    expect(gradeMark({ ...lab, points: 4, maxPoints: 19, core: { points: 4, max: 17 } })).toEqual({ symbol: '◐', word: 'partial' });
+  });
+  test('when nothing is earned, or grading failed, then the mark is zero', () => {
+    expect(gradeMark({ ...lab, points: 0, core: { points: 0, max: 10 } })).toEqual({ symbol: '✖', word: 'zero' });
+    expect(gradeMark({ ...full.labs[0]!, points: 0, core: { points: 0, max: 10 }, error: 'could not be graded' }).word).toBe('zero');
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { classCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../../formats.js';
+import { classCsv, classSummary, gradeMark, toClassroom, toJson, toJUnit, toMarkdown } from '../../formats.js';
 import type { LearnerGrade, Submission } from '../../grade.js';
 import { defaultJobs } from '../../jobs.js';
 import { findLab, loadLabs, type Lab } from '../../lab-schema.js';
@@ -132,10 +132,13 @@ export const grade: Command = {
             jobs,
             onLearner: writeReports,
             timeoutMs: ((options.timeout as number | undefined) ?? 300) * 1000,
-            onGraded: (g) =>
+            onGraded: (g) => {
+              const mark = gradeMark(g);
+              const paint = mark.word === 'full core' ? c.green : mark.word === 'partial' ? c.yellow : c.red;
               out(
-                `${g.error && !g.tests.some((t) => t.status === 'passed') ? c.red('✖') : c.green('✔')} ${g.learner} · ${g.lab}: ${g.points}/${g.maxPoints} ${c.dim(`(${(g.durationMs / 1000).toFixed(1)} s)`)}`,
-              ),
+                `${paint(`${mark.symbol} ${mark.word.padEnd(9)}`)} ${g.learner} · ${g.lab}: core ${g.core.points}/${g.core.max}, bonus ${g.bonus.points}/${g.bonus.max} ${c.dim(`(${(g.durationMs / 1000).toFixed(1)} s)`)}`,
+              );
+            },
           });
         } finally {
           await runners.close();
@@ -144,13 +147,9 @@ export const grade: Command = {
       },
       step,
     );
-    writeFileSync(
-      join(outDir, 'class.csv'),
-      classCsv(
-        grades,
-        labs.map((l) => l.slug),
-      ),
-    );
+    const slugs = labs.map((l) => l.slug);
+    writeFileSync(join(outDir, 'class.csv'), classCsv(grades, slugs));
+    writeFileSync(join(outDir, 'class-summary.md'), classSummary(grades, slugs));
     out();
     for (const g of grades) {
       out(`${c.bold(g.learner)}: ${g.points}/${g.maxPoints} points`);
@@ -162,7 +161,7 @@ export const grade: Command = {
     }
     out(
       c.dim(
-        `\n${grades.length} learner(s) × ${labs.length} lab(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s. Reports: ${outDir}/ (class.csv; per learner results.json, junit.xml, summary.md, classroom.json)`,
+        `\n${grades.length} learner(s) × ${labs.length} lab(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s. Reports: ${outDir}/ (class.csv, class-summary.md; per learner results.json, junit.xml, summary.md, classroom.json)`,
       ),
     );
     const min = options['min-score'] as number | undefined;
