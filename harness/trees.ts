@@ -10,7 +10,7 @@
  * Trees outside the kit are copied into .lab/trees first, so their imports resolve against the
  * kit's node_modules. Only src/ is ever taken from a submitted folder.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Lab } from './lab-schema.js';
@@ -90,6 +90,21 @@ export function copyStarter(lab: Lab, dest: string): void {
   }
   cpSync(lab.srcDir, join(dest, 'src'), { recursive: true });
   cpSync(join(lab.dir, 'README.md'), join(dest, 'README.md'));
+}
+
+/** Every file under dir, as forward-slash paths relative to it, sorted. */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d).sort()) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(dir, p).split(sep).join('/'));
+    }
+  };
+  walk(dir);
+  return out;
 }
 
 export function learnerDir(lab: Lab): string {

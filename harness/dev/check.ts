@@ -10,10 +10,9 @@ import { z } from 'zod';
 import { firstIssue, labFolders, loadLab, type Lab } from '../lab-schema.js';
 import { LabError } from '../errors.js';
 import { ROOT, STATE_DIR } from '../paths.js';
-import { CHANGE_DIFF, stageTree } from '../trees.js';
+import { CHANGE_DIFF, filesUnder, stageTree } from '../trees.js';
 import { VariantJson, variantsOf } from '../variants.js';
 import { PLACEHOLDER } from './scaffold.js';
-import { filesUnder } from './variant.js';
 
 export interface Problem {
   /** The file or folder at fault, relative to the kit's root. */

@@ -7,29 +7,14 @@
  * diff over the base (plus the whole files it keeps), so a fix to the solution reaches every
  * variant laid over it, and a variant that no longer applies fails when it is staged.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Lab } from '../lab-schema.js';
 import { LabError } from '../errors.js';
 import { diffFiles } from '../patch.js';
 import { STATE_DIR } from '../paths.js';
-import { CHANGE_DIFF, NOT_SOURCE, stageTree } from '../trees.js';
+import { CHANGE_DIFF, filesUnder, NOT_SOURCE, stageTree } from '../trees.js';
 import { readVariant } from '../variants.js';
-
-/** Every file under dir, as forward-slash paths relative to it, sorted. */
-export function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d).sort()) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(dir, p).split(sep).join('/'));
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 export function variantDir(lab: Lab, name: string): string {
   const dir = join(lab.solutionDir, 'variants', name);

@@ -44,7 +44,7 @@ describe('lab CLI on bad input', () => {
     const logs: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((s: string) => void logs.push(s));
     expect(await main(['--help'])).toBe(0);
-    for (const c of ['list', 'show', 'start', 'test', 'watch', 'hint', 'solution', 'reset', 'grade', 'verify', 'doctor'])
+    for (const c of ['list', 'show', 'start', 'test', 'watch', 'hint', 'solution', 'reset', 'grade', 'verify', 'doctor', 'dev'])
       expect(logs.join('\n')).toMatch(new RegExp(`^  ${c} `, 'm'));
   });
 });
@@ -142,4 +142,20 @@ test('when --shard is not I/N then it says so in one line and exits 2', async ()
   const r = await run('grade', 'deadlocks', '--submissions', dir, '--shard', '3/2');
   expect(r.code).toBe(2);
   expect(r.errors).toEqual(['lab: --shard takes I/N with 1 ≤ I ≤ N, e.g. 2/4, not "3/2"']);
+});
+
+test('when the reference fix is shown then its diff names files as the learner knows them (src/…), never a scratch folder', () => {
+  const work = mkdtempSync(join(tmpdir(), 'solution-'));
+  const lab = (...argv: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'harness', 'cli', 'bin.js'), ...argv], {
+      env: { ...process.env, LAB_WORK_DIR: work },
+      encoding: 'utf8',
+    });
+  expect(lab('start', 'caching').status).toBe(0);
+  const r = lab('solution', 'caching', '--reveal');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('--- a/src/cache.ts\n+++ b/src/cache.ts\n@@ ');
+  expect(r.stdout).not.toContain(work);
+  expect(r.stdout).not.toContain(join(ROOT, '.lab'));
+  expect(r.stdout).toContain('## 1. The concept'); // then NOTES.md
 });

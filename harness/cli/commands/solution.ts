@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findLab } from '../../lab-schema.js';
 import { LabError } from '../../errors.js';
 import { statusOf } from '../../progress.js';
-import { learnerDir, stageTree } from '../../trees.js';
+import { diffFiles } from '../../patch.js';
+import { filesUnder, learnerDir, stageTree } from '../../trees.js';
 import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
@@ -28,12 +28,21 @@ export const solution: Command = {
     const mine = join(learnerDir(lab), 'src');
     const base = existsSync(mine) ? mine : lab.srcDir;
     out(c.bold(`Reference fix for ${lab.slug}, as a diff from ${existsSync(mine) ? 'your copy' : 'the starter'}:\n`));
-    const color = process.stdout.isTTY && process.env.CI !== 'true' ? '--color=always' : '--color=never';
-    const r = spawnSync('git', ['diff', '--no-index', color, '--', base, reference], { encoding: 'utf8' });
-    if (r.error) {
-      const d = spawnSync('diff', ['-ru', base, reference], { encoding: 'utf8' });
-      out(d.stdout || '(no differences)');
-    } else out(r.stdout || '(no differences)');
+    // Paths as the learner knows them (src/catalog.ts), never the scratch folders they were staged in.
+    const read = (root: string, f: string) => (existsSync(join(root, f)) ? readFileSync(join(root, f), 'utf8') : undefined);
+    const files = [...new Set([...filesUnder(base), ...filesUnder(reference)])].sort();
+    const diff = files.map((f) => diffFiles(`src/${f}`, read(base, f), read(reference, f))).join('');
+    const paint = (l: string) =>
+      l.startsWith('+++') || l.startsWith('---')
+        ? c.bold(l)
+        : l.startsWith('+')
+          ? c.green(l)
+          : l.startsWith('-')
+            ? c.red(l)
+            : l.startsWith('@@')
+              ? c.dim(l)
+              : l;
+    out(diff ? diff.trimEnd().split('\n').map(paint).join('\n') : '(no differences)');
     const notes = join(lab.solutionDir, 'NOTES.md');
     if (existsSync(notes)) out('\n' + readFileSync(notes, 'utf8'));
     return 0;
