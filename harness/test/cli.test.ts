@@ -44,7 +44,7 @@ describe('lab CLI on bad input', () => {
     const logs: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((s: string) => void logs.push(s));
     expect(await main(['--help'])).toBe(0);
-    for (const c of ['list', 'show', 'start', 'test', 'watch', 'hint', 'solution', 'reset', 'grade', 'verify', 'doctor', 'dev'])
+    for (const c of ['list', 'show', 'start', 'test', 'watch', 'hint', 'solution', 'reset', 'pack', 'grade', 'verify', 'doctor', 'dev'])
       expect(logs.join('\n')).toMatch(new RegExp(`^  ${c} `, 'm'));
   });
 });
