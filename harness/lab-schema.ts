@@ -50,6 +50,23 @@ export const LabJson = z
      * standby replay that and then cuts it off, before the primary's WAL position gets its eighth
      * hex digit (0/10000000). Tests reach it as lab.farBehind.
      */
+    /**
+     * For `lab serve` and `lab load`: stubs of outside services the lab's service calls, each
+     * filling a setting with its URL. Each route ("POST /charges") answers a status and a JSON body,
+     * in which "{n}" counts the calls.
+     */
+    serve: z
+      .object({
+        stubs: z.record(
+          z.string(),
+          z.record(
+            z.string().regex(/^[A-Z]+ \/\S*$/, 'a route reads "METHOD /path"'),
+            z.object({ status: z.number().int(), body: z.unknown() }).strict(),
+          ),
+        ),
+      })
+      .strict()
+      .optional(),
     farBehind: z
       .object({
         seed: z.string().min(1).describe('SQL run once in the far-behind database, on the primary, before the standby is cut off'),
