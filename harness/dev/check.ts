@@ -39,6 +39,7 @@ export function checkFiles(lab: Lab, root: string): Problem[] {
   };
   need(join(lab.dir, 'README.md'), 'the lab README, built around an incident');
   need(join(lab.dir, 'load', 'script.ts'), 'the k6 load script');
+  need(join(lab.dir, 'load', 'seed.sql'), 'the demo data `lab serve` and `lab load` seed (what the k6 script expects)');
   need(join(lab.srcDir, 'app.ts'), 'the service, exporting createApp(config)');
   const tests = existsSync(lab.testDir) ? readdirSync(lab.testDir).filter((f) => f.endsWith('.test.ts')) : [];
   if (tests.length === 0) problems.push({ where: rel(root, lab.testDir), message: 'no *.test.ts: a lab needs graded tests' });

@@ -125,6 +125,9 @@ describe('${slug}', () => {
   });
 });
 `,
+    [join(lab, 'load', 'seed.sql')]: `-- Demo data for \`lab serve ${slug}\` and \`lab load ${slug}\`: what the k6 script reads.
+INSERT INTO items (id, name) VALUES (1, 'first'), (2, 'second');
+`,
     [join(lab, 'load', 'script.ts')]: `/**
  * k6 load for the ${slug} lab. <write: the traffic model and the SLO it checks>
  *

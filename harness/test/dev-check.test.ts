@@ -59,11 +59,13 @@ describe('lab dev check rules', () => {
   it('a missing README, load script, or NOTES section', () => {
     rmSync(join(lab().dir, 'README.md'));
     rmSync(join(lab().dir, 'load', 'script.ts'));
+    rmSync(join(lab().dir, 'load', 'seed.sql'));
     const notes = join(lab().solutionDir, 'NOTES.md');
     writeFileSync(notes, readFileSync(notes, 'utf8').replace('## 4. Trade-offs and failure modes', '## 4. Odds and ends'));
     expect(structural()).toEqual([
       'labs/01-widgets/README.md: missing: the lab README, built around an incident',
       'labs/01-widgets/load/script.ts: missing: the k6 load script',
+      'labs/01-widgets/load/seed.sql: missing: the demo data `lab serve` and `lab load` seed (what the k6 script expects)',
       'solutions/01-widgets/NOTES.md: section 4 should be "## 4. …" about trade-offs; found "## 4. Odds and ends"',
     ]);
   });
