@@ -12,7 +12,9 @@ import { LabError } from '../errors.js';
 import { ROOT, STATE_DIR } from '../paths.js';
 import { CHANGE_DIFF, filesUnder, stageTree } from '../trees.js';
 import { VariantJson, variantsOf } from '../variants.js';
-import { PLACEHOLDER } from './scaffold.js';
+
+/** What `lab dev new` leaves for its author (dev/scaffold.ts); `lab dev check` reports every one still there. */
+export const PLACEHOLDER = /<write: [^>]*>/;
 
 export interface Problem {
   /** The file or folder at fault, relative to the kit's root. */
@@ -120,15 +122,61 @@ export function checkTestImports(lab: Lab, root: string): Problem[] {
   return problems;
 }
 
-/** The ids a lab's test files declare beside their points: points(3, { id: 'storm' }), in file order. */
-export function declaredIds(lab: Lab): Array<{ id: string; file: string }> {
-  const out: Array<{ id: string; file: string }> = [];
-  for (const f of filesUnder(lab.testDir).filter((f) => f.endsWith('.ts')))
-    for (const m of readFileSync(join(lab.testDir, f), 'utf8').matchAll(
-      /\b(?:points|bonus)\(\s*\d+\s*,\s*\{[^}]*?\bid:\s*['"]([^'"]+)['"]/g,
-    ))
-      out.push({ id: m[1]!, file: f });
+export interface DeclaredTest {
+  id: string;
+  file: string;
+  /** The sentence, when the test is written test('…', points(n, { id }), …) (every lab's are). */
+  name?: string;
+  points: number;
+  tier: 'core' | 'bonus';
+}
+
+/** The tests a lab's files declare beside their points (points(3, { id: 'storm' })), in the order they run. */
+export function declaredIds(lab: Lab): DeclaredTest[] {
+  const out: DeclaredTest[] = [];
+  const declared =
+    /(?:\btest\(\s*(['"`])((?:(?!\1)[^\\]|\\.)*)\1\s*,\s*)?\b(points|bonus)\(\s*(\d+)\s*,\s*\{[^}]*?\bid:\s*['"]([^'"]+)['"]/g;
+  for (const f of filesUnder(lab.testDir).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(join(lab.testDir, f), 'utf8');
+    // A sentence written as a template (`… ${LIMIT} …`) reads as it runs when the file sets the constant: const LIMIT = 10.
+    const constants = new Map([...text.matchAll(/^const ([A-Z_][A-Z0-9_]*) = ([\d_]+);/gm)].map((c) => [c[1]!, c[2]!.replace(/_/g, '')]));
+    const resolve = (name: string | undefined) => name?.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (all, k: string) => constants.get(k) ?? all);
+    for (const m of text.matchAll(declared))
+      out.push({ id: m[5]!, file: f, name: resolve(m[2]), points: Number(m[4]), tier: m[3] === 'bonus' ? 'bonus' : 'core' });
+  }
   return out;
+}
+
+const POINTS_START = '<!-- points: written by `lab dev check --fix` from the tests -->';
+const POINTS_END = '<!-- end of points -->';
+
+/** A lab's points as its README shows them: each test's sentence (as `lab test` prints it) and points. */
+export function pointsTable(tests: DeclaredTest[]): string {
+  const sum = (tier: string) => tests.filter((t) => t.tier === tier).reduce((a, t) => a + t.points, 0);
+  return [
+    '| test | points |',
+    '|---|---|',
+    ...tests.map((t) => `| ${(t.name ?? t.id).replace(/\|/g, '\\|')} | ${t.points}${t.tier === 'bonus' ? ' (bonus)' : ''} |`),
+    '',
+    `Core ${sum('core')} point${sum('core') === 1 ? '' : 's'}, bonus ${sum('bonus')}.`,
+  ].join('\n');
+}
+
+/** The README's points table between its markers must be the one pointsTable writes; `fix` rewrites it. */
+export function checkPointsTable(lab: Lab, root: string, fix = false): Problem[] {
+  const file = join(lab.dir, 'README.md');
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  const a = text.indexOf(POINTS_START);
+  const b = text.indexOf(POINTS_END);
+  if (a < 0 || b < a) return [{ where: rel(root, file), message: `has no points table between "${POINTS_START}" and "${POINTS_END}"` }];
+  const want = `${POINTS_START}\n${pointsTable(declaredIds(lab))}\n${POINTS_END}`;
+  if (text.slice(a, b + POINTS_END.length) === want) return [];
+  if (fix) {
+    writeFileSync(file, text.slice(0, a) + want + text.slice(b + POINTS_END.length));
+    return [];
+  }
+  return [{ where: rel(root, file), message: 'the points table does not match the tests: `lab dev check --fix` rewrites it' }];
 }
 
 /**
@@ -337,6 +385,7 @@ export function checkKit(opts: CheckOptions = {}): { labs: number; problems: Pro
       ...checkQuestions(lab, root, known),
       ...checkVariants(lab, root),
       ...checkIds(lab, root),
+      ...checkPointsTable(lab, root, opts.fix),
     );
   }
   problems.push(...checkReadmeTable(root, labs, opts.fix));

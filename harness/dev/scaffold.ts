@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { labFolders, type LabJson } from '../lab-schema.js';
 import { LabError } from '../errors.js';
 import { LABS_DIR } from '../paths.js';
-
-/** What a scaffold leaves for its author; `lab dev check` reports every one still there. */
-export const PLACEHOLDER = /<write: [^>]*>/;
+import { pointsTable } from './check.js';
 
 export interface NewLab {
   slug: string;
@@ -70,6 +68,12 @@ export function scaffold(opts: NewLab, labsDir = LABS_DIR): { id: string; files:
 npx lab test ${slug}
 npx lab watch ${slug}
 \`\`\`
+
+## Points
+
+<!-- points: written by \`lab dev check --fix\` from the tests -->
+${pointsTable([{ id: 'item-found', file: `${slug}.test.ts`, name: 'when an item exists then either instance returns it', points: 1, tier: 'core' }])}
+<!-- end of points -->
 `,
     [join(lab, 'src', 'app.ts')]: `import express, { type NextFunction, type Request, type Response } from 'express';
 import pg from 'pg';

@@ -123,7 +123,34 @@ describe('lab dev check rules', () => {
     expect(structural()).toEqual([
       'labs/01-widgets/test/widgets.test.ts: the id "item-found" is declared twice in the lab\'s tests',
       'labs/01-widgets/lab.json: starter.fails names "item-missing", but no test declares that id (ids: item-found)',
+      'labs/01-widgets/README.md: the points table does not match the tests: `lab dev check --fix` rewrites it',
     ]);
+  });
+
+  it('a README points table that no longer matches the tests, which --fix rewrites as lab test reads', () => {
+    const t = join(lab().testDir, 'widgets.test.ts');
+    writeFileSync(
+      t,
+      readFileSync(t, 'utf8')
+        .replace("'when an item exists then either instance returns it'", '`when an item exists then either of ${N} instances returns it`')
+        .replace('const lab = useLab', 'const N = 2;\nconst lab = useLab') +
+        "\ntest('bonus: when asked twice then it answers twice', bonus(2, { id: 'twice' }), () => {});\n",
+    );
+    expect(structural()).toEqual([
+      'labs/01-widgets/README.md: the points table does not match the tests: `lab dev check --fix` rewrites it',
+    ]);
+    checkKit({ root, types: false, fix: true });
+    expect(structural()).toEqual([]);
+    expect(readFileSync(join(lab().dir, 'README.md'), 'utf8')).toContain(
+      [
+        '| test | points |',
+        '|---|---|',
+        '| when an item exists then either of 2 instances returns it | 1 |',
+        '| bonus: when asked twice then it answers twice | 2 (bonus) |',
+        '',
+        'Core 1 point, bonus 2.',
+      ].join('\n'),
+    );
   });
 
   it('a lab.json that does not load is a problem, not a crash', () => {
