@@ -63,6 +63,36 @@ export function checkFiles(lab: Lab, root: string): Problem[] {
   return problems;
 }
 
+/** The layout every lab README shares, in this order (other sections may sit between them). */
+export const README_SECTIONS = ['The incident', 'Your task', 'Run it', 'Points'];
+
+/** Title "# Lab NN · …", the interview question quoted with its numbers, then README_SECTIONS in order. */
+export function checkReadmeLayout(lab: Lab, root: string): Problem[] {
+  const file = join(lab.dir, 'README.md');
+  if (!existsSync(file)) return [];
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const where = rel(root, file);
+  const problems: Problem[] = [];
+  if (!lines[0]?.startsWith(`# Lab ${lab.id.slice(0, 2)} · `))
+    problems.push({ where, message: `the title should read "# Lab ${lab.id.slice(0, 2)} · …"` });
+  const quote = `> **Interview question${lab.questions.length > 1 ? 's' : ''} (${lab.questions.join(', ')} of the 30 in labs/questions.json):**`;
+  if (!lines.slice(1, 4).some((l) => l.startsWith(quote)))
+    problems.push({ where, message: `under the title, quote the question as "${quote} …"` });
+  let at = 0;
+  for (const s of README_SECTIONS) {
+    const i = lines.indexOf(`## ${s}`, at);
+    if (i < 0) {
+      problems.push({
+        where,
+        message: `no "## ${s}" section after "${lines[at]}": a lab README has ${README_SECTIONS.map((x) => `"${x}"`).join(', ')}, in that order`,
+      });
+      break;
+    }
+    at = i;
+  }
+  return problems;
+}
+
 /** What `lab dev new` left for the author, "<write: …>", is written everywhere. */
 export function checkWritten(lab: Lab, root: string): Problem[] {
   const files = [
@@ -386,6 +416,7 @@ export function checkKit(opts: CheckOptions = {}): { labs: number; problems: Pro
       ...checkVariants(lab, root),
       ...checkIds(lab, root),
       ...checkPointsTable(lab, root, opts.fix),
+      ...checkReadmeLayout(lab, root),
     );
   }
   problems.push(...checkReadmeTable(root, labs, opts.fix));

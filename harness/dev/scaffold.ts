@@ -50,6 +50,8 @@ export function scaffold(opts: NewLab, labsDir = LABS_DIR): { id: string; files:
     [join(lab, 'lab.json')]: JSON.stringify(labJson, null, 2) + '\n',
     [join(lab, 'README.md')]: `# Lab ${id.slice(0, 2)} · ${title}
 
+> **Interview question (${question} of the 30 in labs/questions.json):** <write: the question, as in lab.json>
+
 ## The incident
 
 <write: what broke in production, what users saw, the numbers on the dashboard>

@@ -99,6 +99,7 @@ describe('lab dev check rules', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('"questions": [\n    16\n  ]', '"questions": [\n    16,\n    31\n  ]'));
     expect(structural()).toEqual([
       'labs/01-widgets/lab.json: question 31 is not one of the seed questions in labs/questions.json',
+      'labs/01-widgets/README.md: under the title, quote the question as "> **Interview questions (16, 31 of the 30 in labs/questions.json):** …"',
       'README.md: the labs table does not match lab.json: `lab dev check --fix` rewrites it',
     ]);
   });
@@ -151,6 +152,15 @@ describe('lab dev check rules', () => {
         'Core 1 point, bonus 2.',
       ].join('\n'),
     );
+  });
+
+  it('a lab README that strays from the shared layout: its title, and a section missing or out of order', () => {
+    const file = join(lab().dir, 'README.md');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('# Lab 01 · Widgets', '# Widgets').replace('## Run it', '## Running it'));
+    expect(structural()).toEqual([
+      'labs/01-widgets/README.md: the title should read "# Lab 01 · …"',
+      'labs/01-widgets/README.md: no "## Run it" section after "## Your task": a lab README has "The incident", "Your task", "Run it", "Points", in that order',
+    ]);
   });
 
   it('a lab.json that does not load is a problem, not a crash', () => {
