@@ -217,3 +217,29 @@ export function classSummary(grades: LearnerGrade[], labs: string[]): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/**
+ * One class CSV from several (the shards of one class, graded on several runners): the same
+ * header in each, each learner once. Anything else is refused, naming the file: concatenating
+ * mismatched CSVs would put scores under the wrong columns.
+ */
+export function mergeClassCsv(files: Array<{ name: string; text: string }>): string {
+  if (files.length === 0) throw new Error('no CSV to merge');
+  const header = files[0]!.text.split('\n')[0]!;
+  const seen = new Map<string, string>();
+  const rows: string[] = [];
+  for (const f of files) {
+    const [head, ...body] = f.text.replace(/\n$/, '').split('\n');
+    if (head !== header)
+      throw new Error(`${f.name} has other columns than ${files[0]!.name}: merge CSVs of the same labs, graded by the same kit`);
+    for (const row of body) {
+      const learner = row.startsWith('"') ? row.slice(1, row.indexOf('"', 1)) : row.split(',')[0]!;
+      const other = seen.get(learner);
+      if (other !== undefined)
+        throw new Error(`${learner} is in both ${other} and ${f.name}: each learner must be graded once (--shard I/N splits a class)`);
+      seen.set(learner, f.name);
+      rows.push(row);
+    }
+  }
+  return [header, ...rows].join('\n') + '\n';
+}

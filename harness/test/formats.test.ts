@@ -1,7 +1,7 @@
 /** Golden tests of the grade reports: the saved files in golden/ are the expected output. */
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { classCsv, classSummary, gradeMark, toClassroom, toJson, toJUnit, toMarkdown } from '../formats.js';
+import { classCsv, classSummary, gradeMark, mergeClassCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../formats.js';
 import type { LearnerGrade } from '../grade.js';
 
 const grade: LearnerGrade = {
@@ -120,5 +120,37 @@ describe('grade marks', () => {
   test('when nothing is earned, or grading failed, then the mark is zero', () => {
     expect(gradeMark({ ...lab, points: 0, core: { points: 0, max: 10 } })).toEqual({ symbol: '✖', word: 'zero' });
     expect(gradeMark({ ...full.labs[0]!, points: 0, core: { points: 0, max: 10 }, error: 'could not be graded' }).word).toBe('zero');
+  });
+});
+
+describe('merging the class CSVs of several shards', () => {
+  const shard = (...learners: LearnerGrade[]) => classCsv(learners, ['deadlocks']);
+  const bob: LearnerGrade = { ...full, learner: 'bob', labs: full.labs.map((l) => ({ ...l, learner: 'bob' })) };
+  test('when the shards share their columns then the rows follow one header, each learner once', () => {
+    const merged = mergeClassCsv([
+      { name: 'grades-1/class.csv', text: shard(grade) },
+      { name: 'grades-2/class.csv', text: shard(full, bob) },
+    ]);
+    expect(
+      merged
+        .split('\n')
+        .filter(Boolean)
+        .map((r) => r.split(',')[0]),
+    ).toEqual(['learner', 'ada', 'cleo', 'bob']);
+    expect(merged).toBe(shard(grade, full, bob));
+  });
+  test('when a learner is in two shards, or the columns differ, then it is refused, naming the file', () => {
+    expect(() =>
+      mergeClassCsv([
+        { name: 'a.csv', text: shard(grade) },
+        { name: 'b.csv', text: shard(grade) },
+      ]),
+    ).toThrow('ada is in both a.csv and b.csv: each learner must be graded once (--shard I/N splits a class)');
+    expect(() =>
+      mergeClassCsv([
+        { name: 'a.csv', text: shard(grade) },
+        { name: 'b.csv', text: classCsv([full], ['deadlocks', 'caching']) },
+      ]),
+    ).toThrow('b.csv has other columns than a.csv: merge CSVs of the same labs, graded by the same kit');
   });
 });

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { classCsv, classSummary, gradeMark, toClassroom, toJson, toJUnit, toMarkdown } from '../../formats.js';
+import { classCsv, classSummary, gradeMark, mergeClassCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../../formats.js';
 import type { LearnerGrade, Submission } from '../../grade.js';
 import { defaultJobs } from '../../jobs.js';
 import { findLab, loadLabs, type Lab } from '../../lab-schema.js';
@@ -23,10 +23,11 @@ function existingFolder(option: string, path: string): string {
  * Where reports go: a folder that can be written, outside what is graded (reports inside a
  * submissions folder would be graded as a learner next time) and outside the kit's own folders.
  */
-function writableOut(path: string, graded: string): string {
+function writableOut(path: string, graded?: string): string {
   const p = resolve(path);
   if (existsSync(p) && !statSync(p).isDirectory()) throw new LabError(`--out ${path} is a file, not a folder`);
-  if (isInside(p, graded)) throw new LabError(`--out ${path} is inside ${graded}, which is being graded: put reports elsewhere`);
+  if (graded !== undefined && isInside(p, graded))
+    throw new LabError(`--out ${path} is inside ${graded}, which is being graded: put reports elsewhere`);
   const kit = kitFolderProblem(p);
   if (kit) throw new LabError(`--out ${path}: ${kit}`);
   try {
@@ -77,8 +78,32 @@ export const grade: Command = {
       description: 'with --submissions: grade only the I-th of N shares of the class (learners in name order), e.g. one per CI runner',
     },
     { name: 'min-score', type: 'number', value: 'P', description: 'exit 1 when any learner scores below P points' },
+    {
+      name: 'merge',
+      type: 'boolean',
+      description: 'grade nothing: merge the class.csv files named as arguments (one per shard) into --out/class.csv, or print it',
+    },
   ],
   async run({ positionals, options }) {
+    if (options.merge) {
+      if (positionals.length === 0) throw new UsageError('`lab grade --merge` takes the class.csv files to merge, e.g. grades-*/class.csv');
+      const missing = positionals.find((p) => !existsSync(p) || statSync(p).isDirectory());
+      if (missing) throw new LabError(`${missing} is not a file: --merge takes class.csv files`);
+      let merged: string;
+      try {
+        merged = mergeClassCsv(positionals.map((p) => ({ name: p, text: readFileSync(p, 'utf8') })));
+      } catch (e) {
+        throw new LabError((e as Error).message);
+      }
+      if (typeof options.out !== 'string') {
+        process.stdout.write(merged);
+        return 0;
+      }
+      const dir = writableOut(options.out);
+      writeFileSync(join(dir, 'class.csv'), merged);
+      out(`Merged ${positionals.length} CSVs, ${merged.trim().split('\n').length - 1} learners, into ${join(dir, 'class.csv')}`);
+      return 0;
+    }
     if (options.target && options.submissions) throw new UsageError('choose --target or --submissions, not both');
     if (options.shard !== undefined && !options.submissions) throw new UsageError('--shard splits a class: use it with --submissions');
     const [{ archiveSubmission, gradeSubmissions, listSubmissions, parseShard, shardOf }, { RunnerSet }, { withServices }, { HostPool }] =
