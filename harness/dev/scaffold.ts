@@ -46,6 +46,45 @@ export function scaffold(opts: NewLab, labsDir = LABS_DIR): { id: string; files:
     settings: {},
   };
 
+  // The starter's service, and the fix its solution makes of it (the one place they differ).
+  const TODO = `    // TODO: read the item from the items table; answer 404 when there is none.
+    res.status(501).json({ error: 'not implemented' });`;
+  const FIX = `    const { rows } = await pool.query('SELECT id, name FROM items WHERE id = $1', [id]);
+    if (rows.length === 0) return res.status(404).json({ error: 'no such item' });
+    res.json({ id: Number(rows[0].id), name: rows[0].name });`;
+  const app = `import express, { type NextFunction, type Request, type Response } from 'express';
+import pg from 'pg';
+
+export interface Config {
+  databaseUrl: string;
+  settings?: Record<string, unknown>;
+}
+
+/** The service: builds its own clients from the URLs it is given; nothing connects at import. */
+export function createApp(config: Config) {
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  pool.on('error', (err) => console.error('idle pg client error', err));
+
+  const app = express();
+  app.use(express.json());
+
+  app.get('/items/:id', async (req, res) => {
+    const id = Number(req.params.id);
+    if (!Number.isSafeInteger(id)) return res.status(400).json({ error: 'id must be an integer' });
+    // TODO: read the item from the items table; answer 404 when there is none.
+    res.status(501).json({ error: 'not implemented' });
+  });
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    console.error('request failed', err);
+    res.status(500).json({ error: 'internal error' });
+  });
+
+  return { app, close: () => pool.end() };
+}
+`;
+  if (!app.includes(TODO)) throw new Error('scaffold: the starter app lost its TODO');
+
   const files: Record<string, string> = {
     [join(lab, 'lab.json')]: JSON.stringify(labJson, null, 2) + '\n',
     [join(lab, 'README.md')]: `# Lab ${id.slice(0, 2)} · ${title}
@@ -77,37 +116,7 @@ npx lab watch ${slug}
 ${pointsTable([{ id: 'item-found', file: `${slug}.test.ts`, name: 'when an item exists then either instance returns it', points: 1, tier: 'core' }])}
 <!-- end of points -->
 `,
-    [join(lab, 'src', 'app.ts')]: `import express, { type NextFunction, type Request, type Response } from 'express';
-import pg from 'pg';
-
-export interface Config {
-  databaseUrl: string;
-  settings?: Record<string, unknown>;
-}
-
-/** The service: builds its own clients from the URLs it is given; nothing connects at import. */
-export function createApp(config: Config) {
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
-  pool.on('error', (err) => console.error('idle pg client error', err));
-
-  const app = express();
-  app.use(express.json());
-
-  app.get('/items/:id', async (req, res) => {
-    const id = Number(req.params.id);
-    if (!Number.isSafeInteger(id)) return res.status(400).json({ error: 'id must be an integer' });
-    // TODO: read the item from the items table; answer 404 when there is none.
-    res.status(501).json({ error: 'not implemented' });
-  });
-
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    console.error('request failed', err);
-    res.status(500).json({ error: 'internal error' });
-  });
-
-  return { app, close: () => pool.end() };
-}
-`,
+    [join(lab, 'src', 'app.ts')]: app,
     [join(lab, 'src', 'schema.sql')]: `-- The harness applies this file to a template database; every test file gets a fresh copy.
 CREATE TABLE items (
   id   bigint PRIMARY KEY,
@@ -155,38 +164,8 @@ export default function () {
   check(res, { 'status is 200': (r) => r.status === 200 });
 }
 `,
-    [join(solution, 'app.ts')]: `import express, { type NextFunction, type Request, type Response } from 'express';
-import pg from 'pg';
-
-export interface Config {
-  databaseUrl: string;
-  settings?: Record<string, unknown>;
-}
-
-/** The service: builds its own clients from the URLs it is given; nothing connects at import. */
-export function createApp(config: Config) {
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
-  pool.on('error', (err) => console.error('idle pg client error', err));
-
-  const app = express();
-  app.use(express.json());
-
-  app.get('/items/:id', async (req, res) => {
-    const id = Number(req.params.id);
-    if (!Number.isSafeInteger(id)) return res.status(400).json({ error: 'id must be an integer' });
-    const { rows } = await pool.query('SELECT id, name FROM items WHERE id = $1', [id]);
-    if (rows.length === 0) return res.status(404).json({ error: 'no such item' });
-    res.json({ id: Number(rows[0].id), name: rows[0].name });
-  });
-
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    console.error('request failed', err);
-    res.status(500).json({ error: 'internal error' });
-  });
-
-  return { app, close: () => pool.end() };
-}
-`,
+    // The fix: the starter with its TODO done.
+    [join(solution, 'app.ts')]: app.replace(TODO, FIX),
     [join(solution, 'NOTES.md')]: `# ${title}: notes on the reference solution
 
 ## 1. The concept

@@ -5,13 +5,12 @@ import { findLab, type Lab } from '../../lab-schema.js';
 import type { ServeOptions, Served } from '../../serve.js';
 import { stageTree, type TreeSpec } from '../../trees.js';
 import type { OptionSpec, Parsed } from '../args.js';
+import { treeOptions, treeSpec } from '../tree-options.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
 
 const TREE_OPTIONS: OptionSpec[] = [
-  { name: 'starter', type: 'boolean', description: 'serve the starter as shipped' },
-  { name: 'solution', type: 'boolean', description: 'serve the reference solution' },
-  { name: 'target', type: 'string', value: 'DIR', description: 'serve another copy of the lab (a folder holding src/)' },
+  ...treeOptions('serve'),
   { name: 'instances', type: 'number', value: 'N', description: 'instances behind the round-robin port (default 2)' },
   {
     name: 'port',
@@ -24,21 +23,12 @@ const TREE_OPTIONS: OptionSpec[] = [
 /** The lab, the tree (your copy by default) and the serving options a command line names. */
 function parse(cmd: string, { positionals, options }: Parsed, defaultPort: number): { lab: Lab; spec: TreeSpec; opts: ServeOptions } {
   if (positionals.length !== 1) throw new UsageError(`\`lab ${cmd}\` takes one lab, e.g. \`lab ${cmd} deadlocks\``);
-  const picked = ['starter', 'solution', 'target'].filter((k) => options[k] !== undefined && options[k] !== false);
-  if (picked.length > 1)
-    throw new UsageError(`choose one of --starter, --solution and --target, not ${picked.map((p) => '--' + p).join(' and ')}`);
   const instances = (options.instances as number | undefined) ?? 2;
   if (!(instances >= 1) || !Number.isInteger(instances)) throw new UsageError('--instances takes a whole number of at least 1');
   const port = options.port === undefined ? defaultPort : Number(options.port);
   if (!/^\d+$/.test(String(options.port ?? defaultPort)) || port > 65535)
     throw new UsageError(`--port takes a port number (0 picks a free one), not "${options.port}"`);
-  const spec: TreeSpec = options.starter
-    ? { kind: 'starter' }
-    : options.solution
-      ? { kind: 'solution' }
-      : typeof options.target === 'string'
-        ? { kind: 'dir', dir: options.target }
-        : { kind: 'learner' };
+  const spec = treeSpec(options);
   return { lab: findLab(positionals[0]!), spec, opts: { instances, port } };
 }
 

@@ -1,7 +1,8 @@
 import { findLab } from '../../lab-schema.js';
 import { recordRun } from '../../progress.js';
 import { header, runPassed, testLines, verdict } from '../../report.js';
-import { stageTree, type TreeSpec } from '../../trees.js';
+import { stageTree } from '../../trees.js';
+import { treeOptions, treeSpec } from '../tree-options.js';
 import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
@@ -12,24 +13,13 @@ export const test: Command = {
   args: 'LAB',
   summary: 'run the lab tests against your copy (or --starter, --solution, --target DIR)',
   options: [
-    { name: 'starter', type: 'boolean', description: 'test the starter as shipped' },
-    { name: 'solution', type: 'boolean', description: 'test the reference solution' },
-    { name: 'target', type: 'string', value: 'DIR', description: 'test another copy of the lab (a folder holding src/)' },
+    ...treeOptions('test'),
     { name: 'filter', type: 'string', value: 'TEXT', description: 'only tests whose names match TEXT (a regular expression)' },
   ],
   async run({ positionals, options }) {
     if (positionals.length !== 1) throw new UsageError('`lab test` takes one lab, e.g. `lab test deadlocks`');
-    const picked = ['starter', 'solution', 'target'].filter((k) => options[k] !== undefined && options[k] !== false);
-    if (picked.length > 1)
-      throw new UsageError(`choose one of --starter, --solution and --target, not ${picked.map((p) => '--' + p).join(' and ')}`);
+    const spec = treeSpec(options);
     const lab = findLab(positionals[0]!);
-    const spec: TreeSpec = options.starter
-      ? { kind: 'starter' }
-      : options.solution
-        ? { kind: 'solution' }
-        : typeof options.target === 'string'
-          ? { kind: 'dir', dir: options.target }
-          : { kind: 'learner' };
     // Stage first, so a missing copy is reported before any container starts.
     const tree = stageTree(lab, spec);
     const [{ runLabTests }, { withServices }] = await Promise.all([import('../../runner.js'), import('../../session.js')]);
