@@ -14,8 +14,15 @@ const lab = useLab({ instances: 2 });
 const WRITE_SLO_MS = 400;
 /** The SLO for a profile read while the replica is unreachable. */
 const FALLBACK_SLO_MS = 3_000;
-/** When a user reloads after their own save (ms after the save answered): right away, and twice within the replica's delay. */
-const RELOADS_AFTER_MS = [0, 150, 300];
+/**
+ * When a user reloads after their own save (ms after the save answered): right away, then three
+ * times within the replica's delay. The late ones matter on a busy primary: the replica replays
+ * every commit 500 ms late, another run's commit just before this save holds its replay back as
+ * long, and only a late reload then finds the replica past the row's new version but short of its
+ * commit (what an LSN taken before COMMIT mistakes for "has my write"). A correct fix is right at
+ * any moment, so later reloads only catch more.
+ */
+const RELOADS_AFTER_MS = [0, 150, 300, 450];
 /** A user whose last save is older than this has "no recent write": their reads belong on the replica. */
 const QUIET_MS = 5_000;
 
