@@ -82,10 +82,14 @@ function kitVitestOptions() {
     root: ROOT,
     include: [testGlob(join(LABS_DIR, '*', 'test'))],
     setupFiles: process.env.LAB_TRACE ? [join(ROOT, 'harness', 'trace-setup.ts')] : [],
-    // Worker threads, not processes: a thread starts with less work than a forked Node process
-    // (deadlocks, whole run: 6.6 s of CPU instead of 7.5 s). The tree under test never runs in a
-    // test worker: it runs in service hosts, processes of their own.
-    pool: 'threads' as const,
+    // Worker processes, not threads. A worker thread that ends with a request still pending spins
+    // in Node's handle clean-up forever, and process.exit() then waits on it for ever: a
+    // `verify replication-lag --repeat 20` printed its summary and never exited, five such threads
+    // burning CPU (gdb: Environment::CleanupHandles, and the main thread in Worker::JoinThread). A
+    // worker process is killed instead. The cost is within noise: deadlocks 31 s wall, 23 s kit CPU
+    // (threads: 33 s, 21 s); replication-lag 61 s, 36 s (threads: 59 s, 35 s). The tree under
+    // test never runs in a test worker: it runs in service hosts, processes of their own.
+    pool: 'forks' as const,
     // A test worker runs the next file of the same run when one is queued (Vitest stops its workers
     // at the end of every run): the libraries (Vitest, pg, ioredis) stay loaded, while the kit's own
     // modules and the test files are evaluated afresh for every file.
