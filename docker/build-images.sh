@@ -4,18 +4,20 @@
 # defaults to the official images (see harness/images.ts).
 #
 #   bash docker/build-images.sh          # builds whatever is missing
-#   bash docker/build-images.sh --force  # rebuilds all three
+#   bash docker/build-images.sh --force  # rebuilds all four
 #
 # Result:
 #   backend-labs/debian-base:bookworm   root filesystem with postgresql-15 and redis-server
 #   backend-labs/postgres:15-debian     behaves like postgres:15 where Testcontainers relies on it
 #   backend-labs/redis:7-debian         behaves like redis:7 where Testcontainers relies on it
+#   backend-labs/node:20-debian         this machine's Node 20 on the Debian base: the grading sandbox's image
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 base=backend-labs/debian-base:bookworm
 pg=${LAB_STANDIN_POSTGRES:-backend-labs/postgres:15-debian}
 redis=${LAB_STANDIN_REDIS:-backend-labs/redis:7-debian}
+node=${LAB_STANDIN_NODE:-backend-labs/node:20-debian}
 force=0
 [ "${1:-}" = "--force" ] && force=1
 
@@ -54,4 +56,15 @@ if [ $force = 1 ] || ! have "$redis"; then
 else
   log "$redis present"
 fi
-log "done: LAB_POSTGRES_IMAGE=$pg LAB_REDIS_IMAGE=$redis"
+if [ $force = 1 ] || ! have "$node"; then
+  node_bin=$(command -v node) || { echo "node not found: the sandbox image is built from this machine's Node 20" >&2; exit 1; }
+  case "$("$node_bin" --version)" in v20.*) ;; *) echo "node $("$node_bin" --version) found: the sandbox image needs Node 20" >&2; exit 1 ;; esac
+  log "docker build $node (from $node_bin, $("$node_bin" --version))"
+  ctx=$(mktemp -d /tmp/backend-labs-node.XXXXXX)
+  cp "$here/node/Dockerfile" "$ctx/" && cp "$(readlink -f "$node_bin")" "$ctx/node"
+  docker build -q -t "$node" --build-arg BASE="$base" "$ctx" >/dev/null
+  rm -rf "$ctx"
+else
+  log "$node present"
+fi
+log "done: LAB_POSTGRES_IMAGE=$pg LAB_REDIS_IMAGE=$redis LAB_NODE_IMAGE=$node"

@@ -188,8 +188,12 @@ function packageImports(code: string): { packages: Set<string>; opaque: boolean 
 /**
  * Compiles every file of `src` (once per content), its package imports pointed at `vendor`'s
  * shims when it imports nothing else; returns the folder to load app.js from.
+ *
+ * `onlyVendor` (the grading sandbox, where nothing else exists): the tree always uses the vendor
+ * bundle, and one that imports a package outside it is refused, by name. A require() or computed
+ * import() is left to fail where it runs.
  */
-export function buildTree(src: string, vendor?: Vendor): string {
+export function buildTree(src: string, vendor?: Vendor, onlyVendor = false): string {
   // A tree's own file named like the harness's marks would be mistaken for them.
   const list = files(src)
     .filter((rel) => rel !== VENDOR_MARK && rel !== '.complete')
@@ -202,6 +206,7 @@ export function buildTree(src: string, vendor?: Vendor): string {
     hash.update(rel.split(sep).join('/')).update('\0').update(data).update('\0');
   }
   if (vendor) hash.update(vendor.bundle);
+  if (onlyVendor) hash.update('\0only-vendor');
   const out = join(BUILD_DIR, hash.digest('hex').slice(0, 20));
   if (existsSync(join(out, '.complete'))) return out;
   const compiled = new Map<string, string | Buffer>();
@@ -216,7 +221,12 @@ export function buildTree(src: string, vendor?: Vendor): string {
     compiled.set(rel.replace(/\.tsx?$/, '.js'), code);
     if (usesVendor) {
       const { packages, opaque } = packageImports(code);
-      if (opaque || [...packages].some((p) => !vendor!.packages.includes(p))) usesVendor = false;
+      const outside = [...packages].filter((p) => !vendor!.packages.includes(p));
+      if (onlyVendor && outside.length)
+        throw new TreeBuildError(
+          `${relative(ROOT, join(src, rel))} imports ${outside.join(', ')}: a service may use only ${vendor!.packages.join(', ')} and Node's built-ins here`,
+        );
+      if (!onlyVendor && (opaque || outside.length)) usesVendor = false;
     }
   }
   const tmp = `${out}.${process.pid}.${Math.random().toString(36).slice(2)}`;
@@ -260,6 +270,46 @@ export function buildScript(file: string): string {
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, compile(code, file));
+  renameSync(tmp, out);
+  return out;
+}
+
+/**
+ * A harness script bundled with every harness module it imports into one ES module file, for a
+ * place that holds none of the kit (the grading sandbox's agent). `stubs` replaces harness modules
+ * (by path relative to harness/, e.g. 'paths.ts') with the given source: modules that look for the
+ * kit's files when they load, or compile with esbuild, which the bundle must not need.
+ */
+export async function bundleScript(file: string, stubs: Record<string, string> = {}): Promise<string> {
+  const stubbed = new Map(Object.entries(stubs).map(([rel, src]) => [join(ROOT, 'harness', rel), src]));
+  const result = await esbuild().build({
+    entryPoints: [file],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'backend-labs-stubs',
+        setup(build) {
+          build.onResolve({ filter: /^\./ }, (args) => {
+            const path = join(args.resolveDir, args.path).replace(/\.js$/, '.ts');
+            return stubbed.has(path) ? { path, namespace: 'stub' } : undefined;
+          });
+          build.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({ contents: stubbed.get(args.path)!, loader: 'ts' }));
+        },
+      },
+    ],
+  });
+  const code = result.outputFiles[0]!.contents;
+  const key = createHash('sha256').update(FORMAT).update(code).digest('hex').slice(0, 16);
+  const out = join(BUILD_DIR, 'scripts', `${key}.mjs`);
+  if (existsSync(out) && statSync(out).size > 0) return out;
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  writeFileSync(tmp, code);
   renameSync(tmp, out);
   return out;
 }

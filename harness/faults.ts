@@ -15,6 +15,29 @@
  */
 import net from 'node:net';
 
+/**
+ * Where a service reaches what the harness listens on for it (fault points, a lab's stubs): the
+ * loopback interface, or in a grading sandbox the host's address on the sandbox's network, taking
+ * connections from the sandbox container only (another submission's sandbox, on a network of its
+ * own, can route to that address too).
+ */
+export interface ServiceSide {
+  host: string;
+  /** Remote addresses allowed to connect; undefined: anyone who can reach `host`. */
+  allow?: readonly string[];
+}
+
+export const LOOPBACK_SIDE: ServiceSide = { host: '127.0.0.1' };
+
+/** Resets connections to `server` from addresses `side` does not allow, before a byte is read. */
+export function guardConnections(server: net.Server, side: ServiceSide): void {
+  if (!side.allow) return;
+  const allowed = new Set(side.allow.flatMap((a) => [a, `::ffff:${a}`]));
+  server.prependListener('connection', (socket: net.Socket) => {
+    if (!allowed.has(socket.remoteAddress ?? '')) socket.resetAndDestroy();
+  });
+}
+
 export interface FaultState {
   latencyMs: number;
   blackhole: boolean;
@@ -30,17 +53,18 @@ export class FaultPoint {
   private constructor(
     readonly targetHost: string,
     readonly targetPort: number,
+    private readonly side: ServiceSide,
   ) {}
 
-  /** Opens a fault point on 127.0.0.1 (a free port) that forwards to host:port. */
-  static async open(targetHost: string, targetPort: number): Promise<FaultPoint> {
-    const fp = new FaultPoint(targetHost, targetPort);
+  /** Opens a fault point on a free port where the service reaches it (default 127.0.0.1) that forwards to host:port. */
+  static async open(targetHost: string, targetPort: number, side: ServiceSide = LOOPBACK_SIDE): Promise<FaultPoint> {
+    const fp = new FaultPoint(targetHost, targetPort, side);
     await fp.listen(0);
     return fp;
   }
 
   get host(): string {
-    return '127.0.0.1';
+    return this.side.host;
   }
 
   /** Rewrites a server URL (postgres://…, redis://…) to go through this fault point. */
@@ -61,7 +85,8 @@ export class FaultPoint {
   }
 
   private listen(port: number): Promise<void> {
-    this.server = net.createServer((client) => this.accept(client));
+    this.server = net.createServer((client) => !client.destroyed && this.accept(client));
+    guardConnections(this.server, this.side);
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, this.host, () => {

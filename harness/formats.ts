@@ -18,6 +18,7 @@ export function toJson(g: LearnerGrade): string {
           hintsUsed: l.hintsUsed,
           hintsRecorded: l.hintsRecorded,
           hintsAre: 'self-reported',
+          sandboxed: l.sandboxed,
           integrity: l.integrity,
           error: l.error ?? null,
           tests: l.tests.map((t) => ({
@@ -87,6 +88,15 @@ export function toMarkdown(g: LearnerGrade): string {
     '| lab | core | bonus | total | hints used (self-reported) | notes |',
     '|---|---|---|---|---|---|',
   ];
+  const trusted = g.labs.filter((l) => !l.sandboxed).map((l) => l.lab);
+  lines.splice(
+    2,
+    0,
+    trusted.length
+      ? `Trusted run (--no-sandbox) for ${trusted.join(', ')}: the service ran as the grader's own processes, on servers shared with other submissions.`
+      : 'Graded in the sandbox: the service ran in a container of its own, on servers of its own.',
+    '',
+  );
   lines.push(...g.labs.map(labLine));
   for (const l of g.labs) {
     lines.push('', `## ${l.lab}`, '');

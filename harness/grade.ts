@@ -1,7 +1,12 @@
 /**
  * Grading: the kit's pristine tests against a learner copy or a submitted folder, with points per
- * test (core and bonus), hints used, and integrity findings. Many submissions share one set of
- * containers and run in parallel; a hung or crashing submission costs only its own grade.
+ * test (core and bonus), hints used, and integrity findings. Submissions run in parallel; a hung or
+ * crashing submission costs only its own grade.
+ *
+ * By default each submission is graded as code nobody trusts: its service runs in a sandbox
+ * container (servers/sandbox.ts) against servers of its own, started for it and removed after it.
+ * Without the sandbox (trusted runs), submissions share one set of servers and their services run
+ * as the grader's own processes; the reports say which.
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -10,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { readHints, HINTS_FILE } from './hints.js';
 import { defaultJobs, gatedPool, pool } from './jobs.js';
+import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
 import { collectTests, type LabRunner, type RunnerSet, type RunResult, type TestResult } from './runner.js';
 
@@ -32,6 +38,8 @@ export interface LabGrade {
   durationMs: number;
   /** When grading finished (ISO 8601): set by gradeSubmissions. */
   gradedAt?: string;
+  /** Whether the service ran in the grading sandbox, on servers of its own; false: a trusted run (--no-sandbox). */
+  sandboxed: boolean;
 }
 
 export interface LearnerGrade {
@@ -93,6 +101,10 @@ export interface GradeOptions {
   expected: TestResult[];
   /** Per lab per submission. Default 5 minutes. */
   timeoutMs?: number;
+  /** Run the service in the grading sandbox (runner.ts RunOptions.sandbox). */
+  sandbox?: boolean;
+  /** Starts servers of the submission's own for a lab, stopped after its run; without it the runner's are used. */
+  servers?: (lab: Lab) => Promise<{ endpoints: Endpoints; stop(): Promise<void> }>;
 }
 
 export async function gradeLab(lab: Lab, learner: string, copyDir: string | undefined, opts: GradeOptions): Promise<LabGrade> {
@@ -109,8 +121,9 @@ export async function gradeLab(lab: Lab, learner: string, copyDir: string | unde
     hintsRecorded: false,
     integrity: [],
     durationMs: 0,
+    sandboxed: !!opts.sandbox,
   };
-  if (!copyDir) return failedGrade(lab, learner, opts.expected, `no copy of ${lab.id} in the submission`);
+  if (!copyDir) return failedGrade(lab, learner, opts.expected, `no copy of ${lab.id} in the submission`, grade.sandboxed);
   try {
     const hints = readHints(copyDir);
     grade.hintsUsed = hints.revealed;
@@ -122,11 +135,18 @@ export async function gradeLab(lab: Lab, learner: string, copyDir: string | unde
     grade.integrity.push(`the copy could not be inspected: ${(e as Error).message.split('\n')[0]}`);
   }
   let run: RunResult;
+  let servers: Awaited<ReturnType<NonNullable<GradeOptions['servers']>>> | undefined;
   try {
-    run = await opts.runner.run({ kind: 'dir', dir: copyDir }, { timeoutMs: opts.timeoutMs ?? 5 * 60_000 });
+    servers = await opts.servers?.(lab);
+    run = await opts.runner.run(
+      { kind: 'dir', dir: copyDir },
+      { timeoutMs: opts.timeoutMs ?? 5 * 60_000, sandbox: opts.sandbox, endpoints: servers?.endpoints },
+    );
   } catch (e) {
     // The copy could not even be staged (unreadable, a link loop): this learner's grade says so.
     run = { lab: lab.slug, tree: copyDir, tests: [], error: (e as Error).message.split('\n')[0], durationMs: 0 };
+  } finally {
+    await servers?.stop();
   }
   // Every expected test gets a verdict, found by id (lab verify proves each kit test has its own):
   // one the run never reported (a crash, a time-out) failed.
@@ -243,6 +263,8 @@ export async function gradeSubmissions(
   opts: {
     runners: RunnerSet;
     timeoutMs?: number;
+    sandbox?: boolean;
+    servers?: GradeOptions['servers'];
     /** Exactly this many at once; without it the CPU decides, up to defaultJobs() (gatedPool). */
     jobs?: number;
     onGraded?: (g: LabGrade) => void;
@@ -281,11 +303,17 @@ export async function gradeSubmissions(
     try {
       const dir = folderOf(s);
       g = await opts.runners.use(lab, (runner) =>
-        gradeLab(lab, s.learner, findCopy(lab, dir, single), { runner, timeoutMs: opts.timeoutMs, expected: expected.get(lab.id)! }),
+        gradeLab(lab, s.learner, findCopy(lab, dir, single), {
+          runner,
+          timeoutMs: opts.timeoutMs,
+          expected: expected.get(lab.id)!,
+          sandbox: opts.sandbox,
+          servers: opts.servers,
+        }),
       );
     } catch (e) {
       // Whatever went wrong with this submission stays its own: the batch goes on.
-      g = failedGrade(lab, s.learner, expected.get(lab.id)!, `could not be graded: ${(e as Error).message.split('\n')[0]}`);
+      g = failedGrade(lab, s.learner, expected.get(lab.id)!, `could not be graded: ${(e as Error).message.split('\n')[0]}`, !!opts.sandbox);
     }
     g.gradedAt = new Date().toISOString();
     opts.onGraded?.(g);
@@ -303,7 +331,7 @@ export async function gradeSubmissions(
 }
 
 /** A lab grade with every expected test failed for one reason. */
-function failedGrade(lab: Lab, learner: string, expected: TestResult[], error: string): LabGrade {
+function failedGrade(lab: Lab, learner: string, expected: TestResult[], error: string, sandboxed: boolean): LabGrade {
   const tests = expected.map((e) => ({ ...e, status: 'failed' as const, failure: error }));
   const max = (tier: string) => tests.filter((t) => (t.tier === 'bonus') === (tier === 'bonus')).reduce((a, t) => a + t.points, 0);
   const core = { points: 0, max: max('core') };
@@ -321,6 +349,7 @@ function failedGrade(lab: Lab, learner: string, expected: TestResult[], error: s
     integrity: [],
     error,
     durationMs: 0,
+    sandboxed,
   };
 }
 

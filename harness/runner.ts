@@ -11,16 +11,17 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { createVitest, type Reporter, type TestCase, type TestModule, type TestSpecification, type Vitest } from 'vitest/node';
-import { buildTree, vendorBundle } from './build.js';
+import { bundleScript, buildTree, vendorBundle } from './build.js';
 import { ensureTemplate } from './databases.js';
 import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
 import { LABS_DIR, ROOT, STATE_DIR } from './paths.js';
 import { endpointsOf } from './services.js';
 import type { ProvidedLab } from './testing/context.js';
-import { HostPool } from './testing/host.js';
+import { HostPool, hostScriptPath } from './testing/host.js';
+import type { OpenSandbox } from './servers/sandbox.js';
 import { trace } from './trace.js';
 import { stageTree, type StagedTree, type TreeSpec } from './trees.js';
 
@@ -52,6 +53,13 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Called as each test finishes, before the run ends. */
   onTest?: (t: TestResult) => void;
+  /** Servers for this run only (a submission's own), instead of the runner's. */
+  endpoints?: Endpoints;
+  /**
+   * Run the tree's service instances in a grading sandbox (servers/sandbox.ts), attached to this
+   * run's servers: for code the grader does not trust.
+   */
+  sandbox?: boolean;
 }
 
 export interface RunnerOptions {
@@ -114,6 +122,27 @@ export function endpointsFor(lab: Lab, all: Endpoints): Endpoints {
   delete ep.replicaPrimary;
   if (!lab.farBehind) delete ep.farBehind;
   return ep;
+}
+
+/** The libraries a service may use: the kit's own dependencies (package.json). */
+export function servicePackages(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return Object.keys(pkg.dependencies ?? {}).sort();
+}
+
+/** Stand-ins for the harness modules the sandbox's agent must not load: they look for the kit, or compile. */
+const AGENT_STUBS = {
+  'paths.ts': `export const ROOT = '/';`,
+  'build.ts':
+    `export function buildScript() { throw new Error('the sandbox compiles nothing'); }\n` +
+    `export function vendorBundle() { return undefined; }`,
+};
+
+/** The sandbox's agent, bundled (testing/sandbox-agent.ts), and the service-host script it forks. */
+let agentScript: Promise<string> | undefined;
+async function sandboxScripts(): Promise<{ agentScript: string; hostScript: string }> {
+  agentScript ??= bundleScript(join(ROOT, 'harness', 'testing', 'sandbox-agent.ts'), AGENT_STUBS);
+  return { agentScript: await agentScript, hostScript: hostScriptPath() };
 }
 
 /**
@@ -303,12 +332,48 @@ export class LabRunner {
     const tree = 'src' in spec ? spec : stageTree(lab, spec);
     const result: RunResult = { lab: lab.slug, tree: tree.label, tests: [], durationMs: 0 };
     const done = () => ((result.durationMs = Date.now() - t0), result);
+    let sandbox: OpenSandbox | undefined;
+    try {
+      return await this.runIn(lab, tree, opts, result, done, (s) => (sandbox = s));
+    } finally {
+      await sandbox?.close();
+    }
+  }
+
+  private async runIn(
+    lab: Lab,
+    tree: StagedTree,
+    opts: RunOptions,
+    result: RunResult,
+    done: () => RunResult,
+    opened: (s: OpenSandbox) => void,
+  ): Promise<RunResult> {
     let provided: ProvidedLab;
     try {
-      const build = buildTree(tree.src, vendorBundle(labPackages(lab)));
-      const ep = endpointsFor(lab, this.opts.endpoints);
+      // A sandboxed tree gets every library a service may use in its vendor bundle: nothing else
+      // is in the sandbox to load.
+      const packages = opts.sandbox ? [...new Set([...servicePackages(), ...labPackages(lab)])] : labPackages(lab);
+      const vendor = vendorBundle(packages);
+      if (opts.sandbox && !vendor) throw new Error('the grading sandbox needs the libraries bundled, and they could not be (see build.ts)');
+      const build = buildTree(tree.src, vendor, opts.sandbox);
+      let ep = endpointsFor(lab, opts.endpoints ?? this.opts.endpoints);
+      let sandboxed: ProvidedLab['sandbox'];
+      if (opts.sandbox) {
+        const { openSandbox } = await import('./servers/sandbox.js');
+        const box = await openSandbox({
+          build,
+          vendorDir: dirname(vendor!.bundle),
+          vendorBundle: vendor!.bundle,
+          ...(await sandboxScripts()),
+          preload: packages,
+          endpoints: ep,
+        });
+        opened(box);
+        ep = box.endpoints;
+        sandboxed = { pool: box.pool, side: box.side };
+      }
       const template = ep.postgres ? await ensureTemplate(ep.postgres, join(tree.src, 'schema.sql')) : '';
-      provided = { slug: lab.slug, src: tree.src, build, endpoints: ep, template, settings: lab.settings };
+      provided = { slug: lab.slug, src: tree.src, build, endpoints: ep, template, settings: lab.settings, sandbox: sandboxed };
     } catch (e) {
       result.error = (e as Error).message;
       return done();

@@ -46,6 +46,26 @@ function handedOver(needs: ServiceName[]): Endpoints | undefined {
   return ep;
 }
 
+/** Starts a lab's servers, as for a run of that lab alone. */
+export function startLabServers(lab: Lab): Promise<StartedServices> {
+  return startServices(servicesFor([lab]), { farBehind: farBehindSpecs([lab]) });
+}
+
+/**
+ * For grading code nobody trusts: no shared servers at all. fn gets a starter of servers for one
+ * lab (one submission's own, which it stops after its run); everything is stopped at the end.
+ */
+export async function withOwnServers<T>(
+  _labs: Lab[],
+  fn: (endpoints: Endpoints, servers: (lab: Lab) => Promise<StartedServices>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn({}, startLabServers);
+  } finally {
+    await stopAll();
+  }
+}
+
 export async function withServices<T>(labs: Lab[], fn: (endpoints: Endpoints) => Promise<T>, wrap?: StartWrapper): Promise<T> {
   const needs = servicesFor(labs);
   const given = handedOver(needs);

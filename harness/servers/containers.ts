@@ -68,12 +68,15 @@ export async function stopAll(): Promise<void> {
   }
 }
 
-/** Force-removes every container labelled as this process's. */
+/** Force-removes every container labelled as this process's, then its networks (a grading sandbox's, a replica pair's). */
 async function removeOwned(): Promise<void> {
   try {
     const client = await getContainerRuntimeClient();
-    const list = await client.container.dockerode.listContainers({ all: true, filters: { label: mineFilter() } });
-    await Promise.allSettled(list.map((info) => client.container.dockerode.getContainer(info.Id).remove({ force: true })));
+    const docker = client.container.dockerode;
+    const list = await docker.listContainers({ all: true, filters: { label: mineFilter() } });
+    await Promise.allSettled(list.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+    const networks = await docker.listNetworks({ filters: { label: mineFilter() } });
+    await Promise.allSettled(networks.map((n) => docker.getNetwork(n.Id).remove()));
   } catch {
     /* no Docker: nothing of ours can be running */
   }

@@ -6,6 +6,8 @@
 export const IMAGES = {
   postgres: process.env.LAB_POSTGRES_IMAGE ?? 'postgres:15-alpine',
   redis: process.env.LAB_REDIS_IMAGE ?? 'redis:7-alpine',
+  /** The grading sandbox's (servers/sandbox.ts): Node 20, nothing else needed. */
+  node: process.env.LAB_NODE_IMAGE ?? 'node:20-bookworm-slim',
 } as const;
 
 /** Server options every lab's Postgres runs with. Speed over durability: these are throwaway servers. */

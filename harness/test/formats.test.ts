@@ -22,6 +22,7 @@ const grade: LearnerGrade = {
       integrity: ['files outside src/ (not graded): notes.txt'],
       durationMs: 21_500,
       gradedAt: '2026-12-02T10:00:00.000Z',
+      sandboxed: true,
       tests: [
         {
           id: 'transfer',

@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { pgUrl, type Endpoints } from '../endpoints.js';
-import { FaultPoint } from '../faults.js';
+import { FaultPoint, LOOPBACK_SIDE, type ServiceSide } from '../faults.js';
 import type { ServiceName } from '../services.js';
 import type { ReplicationProbe } from '../replication.js';
 import { CONFIG_KEY, setUpServices, tearDownServices, type FixtureState } from './fixtures.js';
@@ -24,6 +24,17 @@ export interface ProvidedLab {
   endpoints: Endpoints;
   template: string;
   settings: Record<string, unknown>;
+  /**
+   * Set when the tree runs in a grading sandbox (harness/sandbox/): its instances come from the
+   * sandbox's host pool, and what the harness listens on for them (fault points, stubs) is where the
+   * sandbox reaches it, for the sandbox only.
+   */
+  sandbox?: { pool: string; side: ServiceSide };
+}
+
+/** Where this file's service instances reach what the tests listen on for them. */
+export function serviceSide(): ServiceSide {
+  return inject('lab').sandbox?.side ?? LOOPBACK_SIDE;
 }
 
 declare module 'vitest' {
@@ -145,14 +156,20 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       return { ...config, settings: { ...provided.settings, ...opts.settings, ...o.settings } } as LabConfig;
     };
     state.startService = async (o: ServiceOptions = {}) => {
-      const s = await startService({ src: provided.src, build: provided.build, config: state.config!(o), instances: o.instances ?? 1 });
+      const s = await startService({
+        src: provided.src,
+        build: provided.build,
+        config: state.config!(o),
+        instances: o.instances ?? 1,
+        pool: provided.sandbox?.pool,
+      });
       services.push(s);
       return s;
     };
     state.faultPoint = async (server) => {
       const ep = provided.endpoints[server];
       if (!ep) throw new Error(`this lab declares no ${server} service`);
-      const fp = await FaultPoint.open(ep.host, ep.port);
+      const fp = await FaultPoint.open(ep.host, ep.port, provided.sandbox?.side);
       faultPoints.push(fp);
       return Object.assign(fp, { url: fp.urlFor(urls[server]!) });
     };

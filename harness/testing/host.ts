@@ -45,11 +45,18 @@ export interface StartRequest {
   appName: string;
   /** How long createApp + listen may take before the start counts as hung. */
   timeoutMs: number;
+  /**
+   * The host pool to take a host from (a Unix socket path): a grading sandbox's (sandbox/), else
+   * LAB_HOST_POOL's, else a host is forked here.
+   */
+  pool?: string;
 }
 
 /** A started instance's process, wherever it was forked. */
 export interface HostHandle {
   pid: number;
+  /** Where the instance listens: 127.0.0.1, or a sandbox container's own address. */
+  host: string;
   port: number;
   /** What the process printed (stdout and stderr), most recent last. */
   logs(): string;
@@ -57,7 +64,33 @@ export interface HostHandle {
   close(): Promise<void>;
 }
 
-type HostMessage = { type: 'idle' } | { type: 'ready'; port: number } | { type: 'error'; message?: string; stack?: string; phase?: string };
+type HostMessage =
+  { type: 'idle' } | { type: 'ready'; port: number; host?: string } | { type: 'error'; message?: string; stack?: string; phase?: string };
+
+/**
+ * How hosts are made, when not as in the kit's own tree: the grading sandbox's agent runs inside a
+ * container that holds neither the harness's sources nor esbuild, and hands over what it was given.
+ */
+export interface HostRuntime {
+  /** The compiled service-host script (build.ts buildScript). */
+  script?: string;
+  /** The vendor bundle to load while idle (build.ts vendorBundle), or null for none. */
+  vendor?: string | null;
+  /** The address services listen on (default 127.0.0.1). */
+  listen?: string;
+  /** Environment of the host process (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Working folder of the host process (default: the kit's root). */
+  cwd?: string;
+  /** The user and group the host process runs as (default: this process's). */
+  uid?: number;
+  gid?: number;
+}
+
+/** The compiled service-host script every host runs (built once per process). */
+export function hostScriptPath(): string {
+  return (hostScript ??= buildScript(HOST_SOURCE));
+}
 
 /** One forked host process, idle until start() is called once. */
 export class Host {
@@ -69,19 +102,23 @@ export class Host {
   readonly idle: Promise<void>;
 
   /** `preload`: the libraries to load while idle (those the lab's trees import). */
-  constructor(preload: readonly string[] = DEFAULT_PRELOAD) {
+  constructor(preload: readonly string[] = DEFAULT_PRELOAD, runtime: HostRuntime = {}) {
     // Plain node on a compiled script: no tsx in a service process (see build.ts).
-    hostScript ??= buildScript(HOST_SOURCE);
-    this.child = fork(hostScript, [], {
-      cwd: ROOT,
+    const script = runtime.script ?? hostScriptPath();
+    const vendor = runtime.vendor !== undefined ? (runtime.vendor ?? undefined) : vendorBundle(preload)?.bundle;
+    this.child = fork(script, [], {
+      cwd: runtime.cwd ?? ROOT,
+      uid: runtime.uid,
+      gid: runtime.gid,
       execArgv: ['--enable-source-maps'],
       env: {
-        ...process.env,
+        ...(runtime.env ?? process.env),
         NODE_ENV: 'test',
         LAB_SERVICES: undefined,
         LAB_HOST_POOL: undefined,
         LAB_HOST_PRELOAD: preload.join(','),
-        LAB_HOST_VENDOR: vendorBundle(preload)?.bundle,
+        LAB_HOST_VENDOR: vendor,
+        LAB_HOST_LISTEN: runtime.listen,
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -193,22 +230,33 @@ export class Host {
 async function launchLocal(req: StartRequest): Promise<HostHandle> {
   const host = new Host();
   const port = await host.start(req);
-  return { pid: host.child.pid!, port, logs: () => host.logs(), exited: () => host.exited(), close: () => host.close() };
+  return {
+    pid: host.child.pid!,
+    host: '127.0.0.1',
+    port,
+    logs: () => host.logs(),
+    exited: () => host.exited(),
+    close: () => host.close(),
+  };
 }
 
 /**
- * Starts one instance of the service: from the host pool named by LAB_HOST_POOL (watch mode), or
- * in a host forked here.
+ * Starts one instance of the service: from the pool the request names (a grading sandbox), or the
+ * one LAB_HOST_POOL names (every CLI run keeps one), or in a host forked here.
  */
 export function launchHost(req: StartRequest): Promise<HostHandle> {
-  const pool = process.env.LAB_HOST_POOL;
-  return pool ? launchPooled(pool, req) : launchLocal(req);
+  const pool = req.pool ?? process.env.LAB_HOST_POOL;
+  const { pool: _, ...plain } = req;
+  return pool ? launchPooled(pool, plain) : launchLocal(plain);
 }
 
 // --- the pool (in a long-lived process) and its client (in test workers) ---------------------
 
 type PoolMessage =
-  { type: 'log'; chunk: string } | { type: 'ready'; pid: number; port: number } | { type: 'error'; message: string } | { type: 'exit' };
+  | { type: 'log'; chunk: string }
+  | { type: 'ready'; pid: number; port: number; host?: string }
+  | { type: 'error'; message: string }
+  | { type: 'exit' };
 
 function lines(socket: Socket, onLine: (line: string) => void): void {
   let buf = '';
@@ -232,6 +280,10 @@ export interface HostPoolOptions {
    * nothing. Default: no limit.
    */
   budget?: number;
+  /** How hosts are made (default: as in the kit's own tree). */
+  runtime?: HostRuntime;
+  /** The address clients reach this pool's services at (default 127.0.0.1). */
+  advertise?: string;
 }
 
 let poolCounter = 0;
@@ -263,8 +315,8 @@ export class HostPool {
   }
 
   /** A pool of `size` idle hosts, listening on a socket in the temp folder. */
-  static async open(size: number, opts: HostPoolOptions = {}): Promise<HostPool> {
-    const p = new HostPool(tmpdir(), size, opts);
+  static async open(size: number, opts: HostPoolOptions = {}, dir = tmpdir()): Promise<HostPool> {
+    const p = new HostPool(dir, size, opts);
     await p.listen();
     return p;
   }
@@ -300,7 +352,7 @@ export class HostPool {
       const supply = this.idleHosts.length + this.booting;
       const ahead = this.forked < budget ? this.size : 0;
       if (supply >= ahead + this.waiters.length) return;
-      const host = new Host(this.preload);
+      const host = new Host(this.preload, this.opts.runtime);
       this.forked++;
       this.booting++;
       host.idle.then(
@@ -374,7 +426,7 @@ export class HostPool {
         h.onOutput((chunk) => send({ type: 'log', chunk }));
         h.child.once('exit', () => send({ type: 'exit' }));
         h.start(m.req).then(
-          (port) => send({ type: 'ready', pid: h.child.pid!, port }),
+          (port) => send({ type: 'ready', pid: h.child.pid!, port, host: this.opts.advertise }),
           (e: Error) => {
             send({ type: 'error', message: e.message });
             socket.end();
@@ -435,6 +487,7 @@ function launchPooled(socketPath: string, req: StartRequest): Promise<HostHandle
         settled = true;
         resolveHandle({
           pid: m.pid,
+          host: m.host ?? '127.0.0.1',
           port: m.port,
           logs: () => log,
           exited: () => exited,

@@ -15,4 +15,5 @@ export { overlap, sleep, eventually, type Settled } from './concurrency.js';
 export { PgStats, type DatabaseFigures } from './pg-stats.js';
 export type { Service, Instance, LabConfig } from './service.js';
 export { FaultPoint } from '../faults.js';
+export { listenForService } from './listen.js';
 export { conceptLabel, explainFound, summarizeOutcomes, scanForConcepts, type Outcome } from '../teach.js';

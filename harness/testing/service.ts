@@ -51,10 +51,20 @@ export interface StartOptions {
   instances?: number;
   /** How long createApp + listen may take before the start counts as hung. */
   startTimeoutMs?: number;
+  /** The host pool of the run's grading sandbox, when it has one (host.ts StartRequest.pool). */
+  pool?: string;
 }
 
 function startInstance(index: number, opts: StartOptions, appName: string): Promise<HostHandle> {
-  return launchHost({ index, src: opts.src, build: opts.build, config: opts.config, appName, timeoutMs: opts.startTimeoutMs ?? 20_000 });
+  return launchHost({
+    index,
+    src: opts.src,
+    build: opts.build,
+    config: opts.config,
+    appName,
+    timeoutMs: opts.startTimeoutMs ?? 20_000,
+    pool: opts.pool,
+  });
 }
 
 let serviceCounter = 0;
@@ -70,7 +80,7 @@ export async function startService(opts: StartOptions): Promise<Service> {
     throw failed.reason;
   }
   const instances: Instance[] = started.map((h, index) => {
-    const url = `http://127.0.0.1:${h.port}`;
+    const url = `http://${h.host}:${h.port}`;
     return { index, url, http: new HttpClient(url), pid: h.pid, logs: () => h.logs(), exited: () => h.exited() };
   });
   let closed = false;

@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { classCsv, classSummary, gradeMark, mergeClassCsv, toClassroom, toJson, toJUnit, toMarkdown } from '../../formats.js';
+import type { Endpoints } from '../../endpoints.js';
 import type { LearnerGrade, Submission } from '../../grade.js';
+import type { StartedServices } from '../../servers/containers.js';
 import { defaultJobs } from '../../jobs.js';
 import { findLab, loadLabs, type Lab } from '../../lab-schema.js';
 import { LabError } from '../../errors.js';
@@ -79,6 +81,12 @@ export const grade: Command = {
     },
     { name: 'min-score', type: 'number', value: 'P', description: 'exit 1 when any learner scores below P points' },
     {
+      name: 'sandbox',
+      type: 'boolean',
+      description:
+        'run each submission’s service in a sandbox container, on servers of its own (the default); --no-sandbox for trusted code only, and the reports say so',
+    },
+    {
       name: 'merge',
       type: 'boolean',
       description: 'grade nothing: merge the class.csv files named as arguments (one per shard) into --out/class.csv, or print it',
@@ -106,8 +114,9 @@ export const grade: Command = {
     }
     if (options.target && options.submissions) throw new UsageError('choose --target or --submissions, not both');
     if (options.shard !== undefined && !options.submissions) throw new UsageError('--shard splits a class: use it with --submissions');
-    const [{ archiveSubmission, gradeSubmissions, listSubmissions, parseShard, shardOf }, { RunnerSet }, { withServices }, { HostPool }] =
+    const [{ archiveSubmission, gradeSubmissions, listSubmissions, parseShard, shardOf }, { RunnerSet }, session, { HostPool }] =
       await Promise.all([import('../../grade.js'), import('../../runner.js'), import('../../session.js'), import('../../testing/host.js')]);
+    const sandbox = options.sandbox !== false;
     const labs: Lab[] = positionals.length ? positionals.map((p) => findLab(p)) : loadLabs();
     let subs: Submission[];
     let graded: string;
@@ -146,32 +155,36 @@ export const grade: Command = {
       writeFileSync(join(dir, 'classroom.b64'), Buffer.from(classroom).toString('base64') + '\n');
     };
     const t0 = Date.now();
-    const grades: LearnerGrade[] = await withServices(
-      labs,
-      async (endpoints) => {
-        const hosts = await HostPool.open(Math.min(16, 2 * (jobs ?? defaultJobs()) + 2));
-        const runners = new RunnerSet({ endpoints, hosts });
-        try {
-          return await gradeSubmissions(labs, subs, {
-            runners,
-            jobs,
-            onLearner: writeReports,
-            timeoutMs: ((options.timeout as number | undefined) ?? 300) * 1000,
-            onGraded: (g) => {
-              const mark = gradeMark(g);
-              const paint = mark.word === 'full core' ? c.green : mark.word === 'partial' ? c.yellow : c.red;
-              out(
-                `${paint(`${mark.symbol} ${mark.word.padEnd(9)}`)} ${g.learner} · ${g.lab}: core ${g.core.points}/${g.core.max}, bonus ${g.bonus.points}/${g.bonus.max} ${c.dim(`(${(g.durationMs / 1000).toFixed(1)} s)`)}`,
-              );
-            },
-          });
-        } finally {
-          await runners.close();
-          await hosts.close();
-        }
-      },
-      step,
-    );
+    if (!sandbox)
+      out(c.yellow('--no-sandbox: submissions run as your own processes, on shared servers. Grade only code you trust this way.'));
+    const gradeAll = async (endpoints: Endpoints, servers?: (lab: Lab) => Promise<StartedServices>) => {
+      // Sandboxed services come from each sandbox's own pool: none is forked here ahead of need.
+      const hosts = await HostPool.open(sandbox ? 0 : Math.min(16, 2 * (jobs ?? defaultJobs()) + 2));
+      const runners = new RunnerSet({ endpoints, hosts });
+      try {
+        return await gradeSubmissions(labs, subs, {
+          runners,
+          jobs,
+          sandbox,
+          servers,
+          onLearner: writeReports,
+          timeoutMs: ((options.timeout as number | undefined) ?? 300) * 1000,
+          onGraded: (g) => {
+            const mark = gradeMark(g);
+            const paint = mark.word === 'full core' ? c.green : mark.word === 'partial' ? c.yellow : c.red;
+            out(
+              `${paint(`${mark.symbol} ${mark.word.padEnd(9)}`)} ${g.learner} · ${g.lab}: core ${g.core.points}/${g.core.max}, bonus ${g.bonus.points}/${g.bonus.max} ${c.dim(`(${(g.durationMs / 1000).toFixed(1)} s)`)}`,
+            );
+          },
+        });
+      } finally {
+        await runners.close();
+        await hosts.close();
+      }
+    };
+    const grades: LearnerGrade[] = sandbox
+      ? await session.withOwnServers(labs, gradeAll)
+      : await session.withServices(labs, (endpoints) => gradeAll(endpoints), step);
     const slugs = labs.map((l) => l.slug);
     writeFileSync(join(outDir, 'class.csv'), classCsv(grades, slugs));
     writeFileSync(join(outDir, 'class-summary.md'), classSummary(grades, slugs));

@@ -1,11 +1,11 @@
 /**
- * A stand-in for the card acquirer, run by the tests (not by the service): a tiny HTTP server on
- * 127.0.0.1 that takes POST /charges, counts every charge per customer, and can be told to be slow
+ * A stand-in for the card acquirer, run by the tests (not by the service): a tiny HTTP server,
+ * listening where the service reaches it (listenForService), that takes POST /charges, counts every charge per customer, and can be told to be slow
  * or to fail for a given customer. Like the real acquirer, it has no idempotency of its own: every
  * request it accepts is a new charge.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenForService } from '../../../harness/testing/index.js';
 
 export interface RecordedCharge {
   id: string;
@@ -46,12 +46,7 @@ export class ProviderStub {
         },
       );
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    stub = new ProviderStub(server, `http://127.0.0.1:${port}`);
+    stub = new ProviderStub(server, await listenForService(server));
     return stub;
   }
 
