@@ -74,6 +74,8 @@ export interface VerifyOptions {
   fixedJobs?: boolean;
   /** Runners shared by every lab of the command (they bring their own hosts). */
   runners: RunnerSet;
+  /** Run every tree as `lab grade` runs a submission, in a grading sandbox (runner.ts RunOptions.sandbox). */
+  sandbox?: boolean;
   onCheck?: (c: Check) => void;
 }
 
@@ -96,7 +98,7 @@ export async function verifyLab(lab: Lab, opts: VerifyOptions): Promise<Check[]>
   }
   const each = (task: Task) =>
     opts.runners.use(lab, async (runner) => {
-      const r = await runner.run(task.tree, { timeoutMs: 10 * 60_000 });
+      const r = await runner.run(task.tree, { timeoutMs: 10 * 60_000, sandbox: opts.sandbox });
       const problems = judge(r, task.expect);
       const c: Check = { lab: lab.slug, tree: r.tree, round: task.round, ok: problems.length === 0, problems, durationMs: r.durationMs };
       opts.onCheck?.(c);

@@ -7,11 +7,12 @@
  *   3. `lab test rate-limiting --solution`, warm, the same way
  *   4. a bare `vitest run` of the deadlocks tests on the same warm containers (the floor)
  *   5. watch: save → result, deadlocks (median of 5 saves), split by the trace (trace.ts)
- *   6. grading 20 submissions vs 20 × one (skipped with --quick)
+ *   6. grading 20 submissions vs 20 × one, sandboxed and --no-sandbox (skipped with --quick)
  *   7. with --verify: the whole `lab verify` (all labs, all variants), per lab wall and CPU
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServices, stopAll } from '../servers/containers.js';
 import { findLab } from '../lab-schema.js';
@@ -162,6 +163,8 @@ try {
 
   // 6. grading
   if (!quick) {
+    // Reports go outside the kit (lab grade refuses --out inside its own folders).
+    const reports = mkdtempSync(join(tmpdir(), 'lab-bench-grades-'));
     const one = join(STATE_DIR, 'bench', 'class-1');
     const many = join(STATE_DIR, 'bench', 'class-20');
     buildClass(one, 1);
@@ -169,16 +172,33 @@ try {
     // 20 submissions: the solution, so every run does the full work.
     for (let i = 1; i <= 20; i++)
       cpSync(join(one, 'bob-solution'), join(many, `learner-${String(i).padStart(2, '0')}`), { recursive: true });
-    const single = cli(
-      ['grade', 'deadlocks', '--target', join(one, 'bob-solution'), '--out', join(STATE_DIR, 'bench', 'grades-1')],
+    // Sandboxed (the default): each submission gets its own servers and its own sandbox container.
+    const single = cli(['grade', 'deadlocks', '--target', join(one, 'bob-solution'), '--out', join(reports, 'grades-1')]);
+    const twenty = cli(['grade', 'deadlocks', '--submissions', many, '--out', join(reports, 'grades-20')]);
+    // Trusted (--no-sandbox): shared warm servers, services forked here.
+    const trusted = ['--no-sandbox'];
+    const single0 = cli(
+      ['grade', 'deadlocks', ...trusted, '--target', join(one, 'bob-solution'), '--out', join(reports, 'grades-1t')],
       handed,
     );
-    const twenty = cli(['grade', 'deadlocks', '--submissions', many, '--out', join(STATE_DIR, 'bench', 'grades-20')], handed);
-    add({ figure: '`lab grade deadlocks`, one submission, warm', now: `${s1(single.wall)} wall, ${s1(single.cpu)} CPU` });
+    const twenty0 = cli(['grade', 'deadlocks', ...trusted, '--submissions', many, '--out', join(reports, 'grades-20t')], handed);
+    const ratio = (n: { wall: number }, one: { wall: number }) => `${(n.wall / (20 * one.wall)).toFixed(2)} of 20 × one`;
+    add({ figure: '`lab grade deadlocks`, one submission, sandboxed', now: `${s1(single.wall)} wall, ${s1(single.cpu)} CPU` });
     add({
-      figure: '`lab grade deadlocks --submissions`, 20 submissions, warm',
-      now: `${s1(twenty.wall)} wall, ${s1(twenty.cpu)} CPU (${(twenty.wall / (20 * single.wall)).toFixed(2)} of 20 × one)`,
+      figure: '`lab grade deadlocks --submissions`, 20 submissions, sandboxed',
+      now: `${s1(twenty.wall)} wall, ${s1(twenty.cpu)} CPU (${ratio(twenty, single)}; ${s1(twenty.wall / 20)} per submission)`,
+      must: 'far less than 20 × one',
     });
+    add({ figure: '`lab grade deadlocks --no-sandbox`, one submission, warm', now: `${s1(single0.wall)} wall, ${s1(single0.cpu)} CPU` });
+    add({
+      figure: '`lab grade deadlocks --no-sandbox --submissions`, 20, warm',
+      now: `${s1(twenty0.wall)} wall, ${s1(twenty0.cpu)} CPU (${ratio(twenty0, single0)}; ${s1(twenty0.wall / 20)} per submission)`,
+    });
+    add({
+      figure: 'the sandbox’s cost per submission, in a batch of 20',
+      now: `${s1((twenty.wall - twenty0.wall) / 20)} wall, ${s1((twenty.cpu - twenty0.cpu) / 20)} CPU (own servers + container)`,
+    });
+    rmSync(reports, { recursive: true, force: true });
   }
 } finally {
   await services.stop();

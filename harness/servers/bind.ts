@@ -2,7 +2,7 @@
  * Where the kit's containers listen, and how this machine reaches them.
  *
  * Every port a container publishes is bound to 127.0.0.1, never 0.0.0.0: the servers log in as
- * lab/lab, and on a workshop's LAN anyone could otherwise reach every attendee's Postgres.
+ * a login the harness chose, and on a workshop's LAN anyone could otherwise try every attendee's Postgres.
  *
  * The harness then connects to a container at its own address on its Docker network when this
  * machine can route there (Linux: no port proxy, no NAT), and to the loopback port Docker publishes

@@ -262,7 +262,27 @@ export async function startServices(needs: readonly ServiceName[], opts: StartOp
   return started;
 }
 
-/** Removes containers a harness process on this host made and left behind when it died (owner.ts). */
+/**
+ * Removes networks a harness process created and could not remove because it died (Ryuk may be
+ * disabled). Their containers are gone by now: startServices() sweeps those first.
+ */
+export async function sweepOrphanNetworks(): Promise<void> {
+  try {
+    const client = await getContainerRuntimeClient();
+    const dockerode = client.container.dockerode;
+    const list = await dockerode.listNetworks({ filters: { label: thisHostFilter() } });
+    for (const info of list)
+      if (isOrphan(info.Labels))
+        await dockerode
+          .getNetwork(info.Id)
+          .remove()
+          .catch(() => undefined);
+  } catch {
+    /* best effort */
+  }
+}
+
+/** Removes containers a harness process on this host made and left behind when it died (owner.ts), then its networks. */
 export async function sweepOrphans(): Promise<number> {
   let removed = 0;
   try {
@@ -280,5 +300,6 @@ export async function sweepOrphans(): Promise<number> {
   } catch {
     /* best effort */
   }
+  await sweepOrphanNetworks();
   return removed;
 }

@@ -22,6 +22,7 @@ import { onLoopback, reachable } from './bind.js';
 /** The module's health-check type allows only CMD and CMD-SHELL; Docker's API also takes ["NONE"]. */
 type HealthCheck = Parameters<PostgreSqlContainer['withHealthCheck']>[0];
 import pg from 'pg';
+import { randomBytes } from 'node:crypto';
 
 export const PG_PORT = 5432;
 
@@ -88,9 +89,17 @@ export interface PgContainerOptions {
   startupTimeoutMs?: number;
 }
 
+/**
+ * The superuser's password on every server this process starts: random, never the well-known
+ * lab/lab. The harness keeps the superuser to itself; a service logs in as its database's own role
+ * (databases.ts), and a submission that guesses the superuser's login on the server it was given
+ * (to reset the statistics the tests read, say) finds it does not work.
+ */
+export const ADMIN_PASSWORD = randomBytes(18).toString('base64url');
+
 /** A throwaway Postgres: data on tmpfs, the harness's labels, its port on 127.0.0.1 only (bind.ts), no health check (see above). */
 export function postgresContainer(o: PgContainerOptions): PostgreSqlContainer {
-  const login = { user: o.user ?? 'lab', password: o.password ?? 'lab', database: o.database ?? 'lab_admin' };
+  const login = { user: o.user ?? 'lab', password: o.password ?? ADMIN_PASSWORD, database: o.database ?? 'lab_admin' };
   return onLoopback(
     new PostgreSqlContainer(o.image)
       .withUsername(login.user)

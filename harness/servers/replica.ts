@@ -33,9 +33,8 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import pg from 'pg';
 import type { PgEndpoint } from '../endpoints.js';
-import { isOrphan, thisHostFilter } from './owner.js';
 import { endpointOf } from './bind.js';
-import { PG_PORT, postgresContainer } from './pg-container.js';
+import { ADMIN_PASSWORD, PG_PORT, postgresContainer } from './pg-container.js';
 import { lsnToBigInt, REPLICA_APPLY_DELAY_MS, replayedPast } from '../replication.js';
 
 /** The primary's name on the pair's network. */
@@ -138,26 +137,6 @@ function startedNetworkFrom(client: Awaited<ReturnType<typeof getContainerRuntim
   return new StartedNetwork(client, name, network as ConstructorParameters<typeof StartedNetwork>[2]);
 }
 
-/**
- * Removes networks a harness process created and could not remove because it died (Ryuk may be
- * disabled). Their containers are gone by now: startServices() sweeps those first.
- */
-async function sweepOrphanNetworks(): Promise<void> {
-  try {
-    const client = await getContainerRuntimeClient();
-    const dockerode = client.container.dockerode;
-    const list = await dockerode.listNetworks({ filters: { label: thisHostFilter() } });
-    for (const info of list)
-      if (isOrphan(info.Labels))
-        await dockerode
-          .getNetwork(info.Id)
-          .remove()
-          .catch(() => undefined);
-  } catch {
-    /* best effort */
-  }
-}
-
 async function pgEndpointOf(c: StartedPostgreSqlContainer): Promise<PgEndpoint> {
   return { ...(await endpointOf(c, PG_PORT)), user: c.getUsername(), password: c.getPassword(), database: c.getDatabase() };
 }
@@ -166,7 +145,7 @@ async function pgEndpointOf(c: StartedPostgreSqlContainer): Promise<PgEndpoint> 
 export async function startReplicaPair(opts: ReplicaPairOptions): Promise<StartedReplicaPair> {
   const t0 = performance.now();
   const user = opts.user ?? 'lab';
-  const password = opts.password ?? 'lab';
+  const password = opts.password ?? ADMIN_PASSWORD;
   const database = opts.database ?? 'lab_admin';
   const applyDelayMs = opts.applyDelayMs ?? REPLICA_APPLY_DELAY_MS;
   // The kit's servers run with synchronous_commit=off, which lets a commit's WAL wait up to
@@ -179,7 +158,6 @@ export async function startReplicaPair(opts: ReplicaPairOptions): Promise<Starte
   const script = replicaInitScript(args, applyDelayMs);
   const wantFarBehind = (opts.farBehind?.length ?? 0) > 0;
 
-  await sweepOrphanNetworks();
   const client = await getContainerRuntimeClient();
   const name = `backend-labs-replication-${randomBytes(4).toString('hex')}`;
   const network = startedNetworkFrom(

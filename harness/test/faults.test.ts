@@ -114,3 +114,24 @@ describe('FaultPoint latency', () => {
     await fp.close();
   });
 });
+
+describe('a fault point on the sandbox side (ServiceSide)', () => {
+  test('when the side allows only another address then a connection from this one is reset before a byte passes', async () => {
+    const fp = await FaultPoint.open('127.0.0.1', echoPort, { host: '127.0.0.1', allow: ['10.255.255.254'] });
+    try {
+      expect((await ping(fp.port)).kind).toBe('reset');
+      expect(fp.connections).toBe(0);
+    } finally {
+      await fp.close();
+    }
+  });
+
+  test('when the side allows this address then the connection passes', async () => {
+    const fp = await FaultPoint.open('127.0.0.1', echoPort, { host: '127.0.0.1', allow: ['127.0.0.1'] });
+    try {
+      expect((await ping(fp.port)).kind).toBe('echo');
+    } finally {
+      await fp.close();
+    }
+  });
+});

@@ -42,6 +42,11 @@ export const verify: Command = {
     { name: 'repeat', type: 'number', value: 'N', description: 'run every tree (starter, solution, variants) N times (default 1)' },
     { name: 'variants', type: 'boolean', description: 'also run solutions/X/variants (default on; --no-variants skips)' },
     {
+      name: 'sandbox',
+      type: 'boolean',
+      description: 'run every tree in a grading sandbox, as `lab grade` runs a submission (on the run’s shared servers)',
+    },
+    {
       name: 'jobs',
       type: 'number',
       value: 'N',
@@ -67,7 +72,7 @@ export const verify: Command = {
     await withServices(
       labs,
       async (endpoints) => {
-        const hosts = await HostPool.open(Math.min(16, 2 * jobs + 2));
+        const hosts = await HostPool.open(options.sandbox ? 0 : Math.min(16, 2 * jobs + 2));
         // One set of runners for every lab: Vitest and its workers start once, not once per lab.
         const runners = new RunnerSet({ endpoints, hosts });
         try {
@@ -80,6 +85,7 @@ export const verify: Command = {
               jobs,
               fixedJobs,
               runners,
+              sandbox: options.sandbox === true,
               onCheck: (ch) => {
                 checks.push(ch);
                 const tag = `${ch.lab} · ${ch.tree}${repeat > 1 ? ` · round ${ch.round}/${repeat}` : ''}`;
