@@ -113,11 +113,15 @@ export function answerText(c: Card, p: Painter, width = 100): string {
   return ANSWER_PARTS.map(([key, heading]) => `  ${p.bold(heading)}\n${wrap(c.answer[key], width, '    ')}`).join('\n');
 }
 
+/** What a strong answer to follow-up `i` covers, under its heading. */
+export function strongText(c: Card, i: number, p: Painter, width = 100): string {
+  return `${p.dim('    A strong answer covers:')}\n${wrap(c.followUps[i]!.strong, width, '    ')}`;
+}
+
 /** One follow-up: the question, and (when `strong`) what a strong answer covers. */
 export function followUpText(c: Card, i: number, p: Painter, { strong = true, width = 100 } = {}): string {
-  const f = c.followUps[i]!;
-  const head = `  ${p.bold(`Follow-up ${i + 1} of ${c.followUps.length}.`)} ${f.question}`;
-  return strong ? `${head}\n${p.dim('    A strong answer covers:')}\n${wrap(f.strong, width, '    ')}` : head;
+  const head = `  ${p.bold(`Follow-up ${i + 1} of ${c.followUps.length}.`)} ${c.followUps[i]!.question}`;
+  return strong ? `${head}\n${strongText(c, i, p, width)}` : head;
 }
 
 /** `lab question N`: the whole card. */

@@ -12,6 +12,7 @@ import { dev } from './commands/dev.js';
 import { doctor } from './commands/doctor.js';
 import { grade } from './commands/grade.js';
 import { hint } from './commands/hint.js';
+import { interview } from './commands/interview.js';
 import { reset } from './commands/reset.js';
 import { solution } from './commands/solution.js';
 import { list } from './commands/list.js';
@@ -42,6 +43,7 @@ export const COMMANDS: Command[] = [
   dev,
   questions,
   question,
+  interview,
 ];
 
 export function help(): string {
