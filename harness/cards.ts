@@ -102,7 +102,7 @@ export const interviewTarget = (c: Card, labs: Lab[]) => (labs[0] ? labs[0].slug
 /** The card's head: number, level, time to answer, the question, and its lab(s). */
 export function cardHead(c: Card, labs: Lab[], status: (lab: Lab) => Status, p: Painter, width = 100): string {
   return [
-    p.dim(`Question ${c.number} of 30 · ${c.level} · answer in about ${speakingTime(c.level)}`),
+    p.dim(`Question ${c.number} · ${c.level} · answer in about ${speakingTime(c.level)}`),
     p.bold(wrap(c.question, width, '')),
     `Run it: ${labsLine(labs, status, p)}`,
   ].join('\n');
