@@ -122,11 +122,8 @@ export function parseCard(text: string, file: string, number: number, title: str
   const found = [...sections.keys()];
   for (const name of found)
     if (!want.includes(name)) say(`unexpected section "## ${name}": a card has ${want.map((w) => `"## ${w}"`).join(', ')}`);
-  if (
-    want.some((w) => found.includes(w)) &&
-    found.filter((f) => want.includes(f)).join('|') !== want.filter((w) => found.includes(w)).join('|')
-  )
-    say(`the sections should come in this order: ${want.join(', ')}`);
+  const order = found.filter((f) => want.includes(f)).map((f) => want.indexOf(f));
+  if (order.some((w, i) => i > 0 && w < order[i - 1]!)) say(`the sections should come in this order: ${want.join(', ')}`);
   const answer = {} as Record<AnswerPart, string>;
   let total = 0;
   for (const [key, heading] of ANSWER_PARTS) {

@@ -79,6 +79,12 @@ describe('the completeness rule', () => {
     );
   });
 
+  test('when the parts come out of order then the rule gives the order', () => {
+    const why = /## Why it matters\n[\s\S]*?(?=## Example)/.exec(complete)![0];
+    const text = complete.replace(why, '').replace('## Trade-off', `${why}## Trade-off`);
+    expect(problemsOf(text)).toEqual(['the sections should come in this order: Define, Why it matters, Example, Trade-off, Follow-ups']);
+  });
+
   test('when the level or the question mark is missing then the rule says what the first lines should be', () => {
     const text = complete.replace('Level: beginner\n', '').replace(/^# (.*)\?$/m, '# $1');
     expect(problemsOf(text)).toEqual([
