@@ -63,10 +63,16 @@ export function interviewForReading(plan: InterviewPlan, p: Painter, width = 100
 }
 
 /**
- * The interactive session. Returns what was practised, question by question (the caller records
- * it); stops early, keeping what was practised so far, on "q" or when input ends.
+ * The interactive session. Returns what was practised, question by question, and hands each step to
+ * `record` as it is practised (so Ctrl-C loses nothing); stops early, keeping what was practised so
+ * far, on "q" or when input ends.
  */
-export async function interview(plan: InterviewPlan, io: InterviewIO, p: Painter): Promise<Practised[]> {
+export async function interview(
+  plan: InterviewPlan,
+  io: InterviewIO,
+  p: Painter,
+  record: (practised: Practised) => void = () => undefined,
+): Promise<Practised[]> {
   const done: Practised[] = [];
   /** Waits for Enter while the timer runs; false when the learner quits. */
   const answerOutLoud = async (seconds: number, reveal: string): Promise<boolean> => {
@@ -88,11 +94,13 @@ export async function interview(plan: InterviewPlan, io: InterviewIO, p: Painter
     );
     if (!(await answerOutLoud(seconds, 'the model answer'))) return stopped(io, done, p);
     practised.answered = true;
+    record(practised);
     io.write(`\n${p.bold('The model answer')}\n${answerText(c, p, io.width)}\n`);
     for (const j of c.followUps.keys()) {
       io.write(`\n${followUpText(c, j, p, { strong: false, width: io.width })}\n`);
       if (!(await answerOutLoud(seconds, 'what a strong answer covers'))) return stopped(io, done, p);
       practised.followUps.push(j);
+      record(practised);
       io.write(`${strongText(c, j, p, io.width)}\n`);
     }
   }

@@ -72,7 +72,11 @@ describe('an interview, from a script of lines', () => {
 
   test('when the learner types q then the interview stops and keeps what was practised so far', async () => {
     const s = scripted(['', '', 'q']);
-    expect(await interview(plan, s.io, plain)).toEqual([{ question: 28, answered: true, followUps: [0] }]);
+    const recorded: string[] = [];
+    const record = (p: { answered: boolean; followUps: number[] }) => void recorded.push(JSON.stringify(p.followUps));
+    expect(await interview(plan, s.io, plain, record)).toEqual([{ question: 28, answered: true, followUps: [0] }]);
+    // Each step is handed over as it is practised: an interrupted session loses nothing.
+    expect(recorded).toEqual(['[]', '[0]']);
     expect(s.text()).toMatch(/Stopped\. Question 28: answer \+ 1 follow-up practised\.\n$/);
     expect(s.text()).not.toContain('Follow-up 3 of 3');
   });

@@ -89,7 +89,7 @@ export const interview: Command = {
     }
     const io = terminal();
     try {
-      for (const p of await runInterview(plan, io, c)) if (p.answered || p.followUps.length) recordPractice(p.question, p);
+      await runInterview(plan, io, c, (p) => recordPractice(p.question, p));
     } finally {
       io.close();
     }
