@@ -34,6 +34,9 @@ export const COMMANDS: Command[] = [
   hint,
   solution,
   reset,
+  interview,
+  questions,
+  question,
   serve,
   load,
   pack,
@@ -41,9 +44,6 @@ export const COMMANDS: Command[] = [
   verify,
   doctor,
   dev,
-  questions,
-  question,
-  interview,
 ];
 
 export function help(): string {
