@@ -6,6 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { nextEvidence, type Evidence } from './evidence.js';
 import type { Lab } from './lab-schema.js';
 import type { RunResult } from './runner.js';
 import { makeDir, STATE_DIR, WORK_DIR } from './paths.js';
@@ -18,6 +19,8 @@ export interface ProgressEntry {
   maxPoints: number;
   at: string;
   seal: string;
+  /** The figures of the first failing and first passing runs (evidence.ts): shown to the learner, outside the seal, never graded. */
+  evidence?: Evidence;
 }
 
 export type Status =
@@ -58,7 +61,7 @@ export function recordRun(lab: Lab, run: RunResult): void {
     at: new Date().toISOString(),
   };
   const all = readAll();
-  all[lab.id] = { ...e, seal: seal(lab.id, e) };
+  all[lab.id] = { ...e, seal: seal(lab.id, e), evidence: nextEvidence(all[lab.id]?.evidence, run) };
   makeDir(WORK_DIR);
   writeFileSync(progressFile(), JSON.stringify(all, null, 2) + '\n');
 }
@@ -70,4 +73,9 @@ export function statusOf(lab: Lab): Status {
   const { seal: s, ...rest } = e;
   if (s !== seal(lab.id, rest)) return { kind: 'edited' };
   return { kind: e.passed === e.total ? 'passing' : 'failing', entry: e };
+}
+
+/** The learner's evidence for a lab: figures from their first failing and first passing runs. */
+export function evidenceOf(lab: Lab): Evidence | undefined {
+  return readAll()[lab.id]?.evidence;
 }

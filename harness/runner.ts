@@ -20,6 +20,7 @@ import type { Lab } from './lab-schema.js';
 import { LABS_DIR, ROOT, STATE_DIR } from './paths.js';
 import { endpointsOf } from './services.js';
 import type { ProvidedLab } from './testing/context.js';
+import type { Figure } from './testing/evidence.js';
 import { HostPool, hostScriptPath } from './testing/host.js';
 import type { OpenSandbox } from './servers/sandbox.js';
 import { trace } from './trace.js';
@@ -35,6 +36,8 @@ export interface TestResult {
   tier: 'core' | 'bonus';
   durationMs: number;
   failure?: string;
+  /** Figures the test recorded (testing/evidence.ts), carried in its meta like its id and points. Never part of a grade. */
+  evidence?: Figure[];
 }
 
 export interface RunResult {
@@ -233,6 +236,7 @@ function toResult(tc: TestCase): TestResult {
     status: r.state === 'passed' ? 'passed' : r.state === 'failed' ? 'failed' : 'skipped',
     durationMs: Math.round(tc.diagnostic()?.duration ?? 0),
     failure: r.state === 'failed' ? failureText(r.errors) : undefined,
+    ...(tc.meta().evidence?.length ? { evidence: tc.meta().evidence } : {}),
   };
 }
 

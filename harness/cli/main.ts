@@ -12,10 +12,12 @@ import { dev } from './commands/dev.js';
 import { doctor } from './commands/doctor.js';
 import { grade } from './commands/grade.js';
 import { hint } from './commands/hint.js';
+import { interview } from './commands/interview.js';
 import { reset } from './commands/reset.js';
 import { solution } from './commands/solution.js';
 import { list } from './commands/list.js';
 import { pack } from './commands/pack.js';
+import { question, questions } from './commands/questions.js';
 import { load, serve } from './commands/serve.js';
 import { show } from './commands/show.js';
 import { start } from './commands/start.js';
@@ -23,7 +25,26 @@ import { test } from './commands/test.js';
 import { verify } from './commands/verify.js';
 import { watch } from './commands/watch.js';
 
-export const COMMANDS: Command[] = [list, show, start, test, watch, hint, solution, reset, serve, load, pack, grade, verify, doctor, dev];
+export const COMMANDS: Command[] = [
+  list,
+  show,
+  start,
+  test,
+  watch,
+  hint,
+  solution,
+  reset,
+  interview,
+  questions,
+  question,
+  serve,
+  load,
+  pack,
+  grade,
+  verify,
+  doctor,
+  dev,
+];
 
 export function help(): string {
   const w = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args ?? ''}`.length));

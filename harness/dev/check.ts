@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { firstIssue, labFolders, loadLab, type Lab } from '../lab-schema.js';
 import { LabError } from '../errors.js';
 import { ROOT, STATE_DIR } from '../paths.js';
+import { checkBank } from '../questions.js';
 import { CHANGE_DIFF, filesUnder, stageTree } from '../trees.js';
 import { VariantJson, variantsOf } from '../variants.js';
 
@@ -420,6 +421,7 @@ export function checkKit(opts: CheckOptions = {}): { labs: number; problems: Pro
     );
   }
   problems.push(...checkReadmeTable(root, labs, opts.fix));
+  problems.push(...checkBank(root));
   if (opts.types !== false) problems.push(...checkTypes(labs, root));
   return { labs: labs.length, problems };
 }

@@ -125,15 +125,17 @@ CREATE TABLE items (
 `,
     [join(lab, 'test', `${slug}.test.ts`)]: `/** Graded tests for the ${slug} lab. */
 import { describe, expect, test } from 'vitest';
-import { points, useLab } from '../../../harness/testing/index.js';
+import { evidence, points, useLab } from '../../../harness/testing/index.js';
 
 const lab = useLab({ instances: 2 });
 
 describe('${slug}', () => {
   test('when an item exists then either instance returns it', points(1, { id: 'item-found' }), async () => {
     await lab.db.query("INSERT INTO items (id, name) VALUES (1, 'first')");
-    for (const i of [0, 1]) {
-      const res = await lab.service.http(i).get('/items/1');
+    const answers = [await lab.service.http(0).get('/items/1'), await lab.service.http(1).get('/items/1')];
+    // A figure for the learner's before/after card (never points): record it before the assertion that may fail.
+    evidence('instances that found the item', answers.filter((r) => r.status === 200).length, { of: 2 });
+    for (const [i, res] of answers.entries()) {
       expect(res.status, \`instance \${i + 1} answered \${res.status} for an item that exists\`).toBe(200);
       expect(res.body).toEqual({ id: 1, name: 'first' });
     }

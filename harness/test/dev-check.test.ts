@@ -22,6 +22,7 @@ beforeEach(() => {
   mkdirSync(join(root, 'labs'));
   cpSync(join(ROOT, 'package.json'), join(root, 'package.json'));
   cpSync(join(ROOT, 'labs', 'questions.json'), join(root, 'labs', 'questions.json'));
+  cpSync(join(ROOT, 'labs', 'questions'), join(root, 'labs', 'questions'), { recursive: true });
   id = scaffold({ slug: 'widgets', question: 16 }, join(root, 'labs')).id;
   writeFileSync(join(root, 'README.md'), '# kit\n');
   writeFileSync(

@@ -10,6 +10,7 @@
  */
 export { useLab, type LabContext, type ServiceOptions, type UseLabOptions } from './context.js';
 export { points, bonus, type Tier } from './grading.js';
+export { evidence, type Figure } from './evidence.js';
 export { HttpClient, HttpTimeoutError, ResponseHeaders, type HttpResponse, type RequestOptions } from './http.js';
 export { overlap, sleep, eventually, type Settled } from './concurrency.js';
 export { PgStats, type DatabaseFigures } from './pg-stats.js';

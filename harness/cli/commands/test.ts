@@ -1,5 +1,6 @@
+import { afterPassing } from '../../evidence.js';
 import { findLab } from '../../lab-schema.js';
-import { recordRun } from '../../progress.js';
+import { evidenceOf, recordRun } from '../../progress.js';
 import { header, runPassed, testLines, verdict } from '../../report.js';
 import { stageTree } from '../../trees.js';
 import { treeOptions, treeSpec } from '../tree-options.js';
@@ -46,6 +47,8 @@ export const test: Command = {
           ? c.green(`\nAll green. Read the reference notes with \`lab solution ${lab.slug}\`.`)
           : c.dim(`\nStuck? \`lab hint ${lab.slug}\` reveals the next hint.`),
       );
+    // Once the copy passes: what the fix changed, in the learner's own figures (never part of points).
+    if (spec.kind === 'learner' && allPassed) out(afterPassing(lab, evidenceOf(lab), c));
     return allPassed ? 0 : 1;
   },
 };

@@ -7,6 +7,7 @@ import {
   bonus,
   conceptLabel,
   eventually,
+  evidence,
   explainFound,
   overlap,
   points,
@@ -176,6 +177,8 @@ describe('transfers', () => {
     points(3, { id: 'storm' }),
     async () => {
       const storm = await opposingStorm(60);
+      evidence('deadlocks', storm.deadlocks);
+      evidence('transfers succeeded', storm.outcomes.filter(is2xx).length, { of: storm.outcomes.length });
       const failed = storm.outcomes.filter((o) => !is2xx(o)).length;
       expect(failed, stormReport(storm)).toBe(0);
 
@@ -208,14 +211,15 @@ describe('transfers', () => {
       const outcomes = await fire(lab.service, transfers);
       const won = outcomes.filter(is2xx).length;
       const serverErrors = outcomes.filter((o) => o.status >= 500 || o.status === 0);
+      const now = await balances([source!, ...(targets as number[])]);
+      const paidOut = sum(targets.map((t) => now.get(t!)!));
+      const left = now.get(source!)!;
+      evidence('money created', left + paidOut - 6_000, { unit: 'cents' });
       expect(
         serverErrors.length,
         summarizeOutcomes('withdrawals', outcomes, (o) => o.status > 0 && o.status < 500),
       ).toBe(0);
 
-      const now = await balances([source!, ...(targets as number[])]);
-      const paidOut = sum(targets.map((t) => now.get(t!)!));
-      const left = now.get(source!)!;
       expect(
         { succeeded: won, paidOut, sourceBalance: left },
         `lost update: ${won} withdrawals of 300 succeeded from an account holding 6000 (exactly 20 can). ` +

@@ -7,7 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual as sameJson } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HttpTimeoutError, overlap, points, sleep, useLab, type HttpResponse, type Service } from '../../../harness/testing/index.js';
+import {
+  evidence,
+  HttpTimeoutError,
+  overlap,
+  points,
+  sleep,
+  useLab,
+  type HttpResponse,
+  type Service,
+} from '../../../harness/testing/index.js';
 import { ProviderStub } from './provider-stub.js';
 
 const lab = useLab({ instances: 0 });
@@ -114,6 +123,7 @@ describe('payments', () => {
       expect(first.status, `the first request answered ${show(first)}`).toBe(201);
       const retries = [await pay(1, body, key), await pay(0, body, key), await pay(1, body, key)];
       const charges = provider.charges(customerId).length;
+      evidence('charges for one key, sent 4 times', charges);
       expect(
         charges,
         `${charges - 1} of 3 retries with the same Idempotency-Key charged the card again (${charges} charges for one payment): ` +
@@ -136,6 +146,7 @@ describe('payments', () => {
       const far = await lab.startService({ instances: 2, databaseUrl: farDb.url, settings: { providerUrl: provider.url } });
       const problems: string[] = [];
       let raced = false;
+      let mostCharges = 0;
       for (let round = 1; round <= 3; round++) {
         const customerId = newCustomer(`race${round}`);
         const body = { customerId, amountCents: 2_000 + round, currency: 'EUR' };
@@ -144,6 +155,7 @@ describe('payments', () => {
         const settled = await overlap(10, (i) => pay(i, body, key, 30_000, far));
         const results = settled.map((s) => (s.ok ? { status: s.value.status, res: s.value } : { status: 0, error: s.error.message }));
         const charges = provider.charges(customerId).length;
+        mostCharges = Math.max(mostCharges, charges);
         const label = `round ${round}: 10 requests with one key (${tally(results)})`;
         if (charges !== 1) {
           problems.push(`${label} charged the card ${charges} times`);
@@ -170,6 +182,7 @@ describe('payments', () => {
         if (rows.length !== 1) problems.push(`${label}: Postgres holds ${rows.length} succeeded payments for the key, expected 1`);
       }
       await far.close();
+      evidence('charges for one key, sent 10 at once', mostCharges);
       if (raced)
         problems.push(
           'Looking the key up and claiming it must be one atomic step, shared by every instance (a unique constraint, SET NX, ' +

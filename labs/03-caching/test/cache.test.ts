@@ -5,7 +5,7 @@
  * (pg_stat_statements), never from anything the service reports about itself.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { bonus, overlap, points, summarizeOutcomes, useLab, type Outcome } from '../../../harness/testing/index.js';
+import { bonus, evidence, overlap, points, summarizeOutcomes, useLab, type Outcome } from '../../../harness/testing/index.js';
 import { catalogHelpers, pageSummary } from './catalog-helpers.js';
 
 /** The TTL this file runs the service with; the lab's default is 300. */
@@ -123,6 +123,7 @@ describe('product cache', () => {
           }
       }
 
+      evidence('stale reads after an update', stale.length, { of: 4 });
       const { rows } = await lab.db.query('SELECT name, price_cents FROM products WHERE id = $1', [p!.id]);
       expect({ name: rows[0].name, priceCents: Number(rows[0].price_cents) }, 'Postgres should hold the updated product').toEqual(expected);
       expect(
@@ -165,6 +166,7 @@ describe('product cache', () => {
       // Half of the reads go to each instance, all released at the same moment.
       const results = await overlap(100, (i) => lab.service.http(i).get(`/products/${p!.id}`, { timeoutMs: 30_000 }));
       const ran = (await pageCalls()) - before;
+      evidence('page query runs for 100 cold reads', ran);
 
       const outcomes: Outcome[] = results.map((r) =>
         r.ok ? { status: r.value.status, body: r.value.body } : { status: 0, error: r.error.message },

@@ -5,7 +5,7 @@
  * token bucket, GCRA) takes to grant one more request.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { overlap, points, summarizeOutcomes, useLab, type Outcome } from '../../../harness/testing/index.js';
+import { evidence, overlap, points, summarizeOutcomes, useLab, type Outcome } from '../../../harness/testing/index.js';
 import { ENDPOINT, call, count, healthy, newKey, seq } from './api.js';
 
 const LIMIT = 10;
@@ -57,6 +57,7 @@ describe('a limit per API key, shared by both instances', () => {
       const key = await newKey(lab);
       const statuses = await alternate(key, LIMIT + 5);
       const allowed = count(statuses, 200);
+      evidence(`allowed across two instances (limit ${LIMIT})`, allowed, { of: LIMIT + 5 });
       const why =
         allowed > LIMIT
           ? `each instance keeps its own count, so a key gets the limit once per instance. Keep the count where both instances see it (Redis).`
@@ -102,6 +103,7 @@ describe('a limit per API key, shared by both instances', () => {
           ...results.map((r) => (r.ok ? { status: r.value.status } : { status: 0, error: r.error.message })),
         ];
         const answered = (o: Outcome) => o.status === 200 || o.status === 429 || o.status === 503;
+        evidence(`allowed from a burst at once (limit ${LIMIT})`, outcomes.filter((o) => o.status === 200).length, { of: outcomes.length });
         expect(
           outcomes.filter((o) => !answered(o)).length,
           summarizeOutcomes('requests', outcomes, answered) + ': every answer should be 200, 429 (or 503 if Redis did not answer in time)',

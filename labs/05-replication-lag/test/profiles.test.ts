@@ -5,7 +5,7 @@
  * instances. Which server answered a read is judged from each server's own pg_stat_statements.
  */
 import { describe, expect, test } from 'vitest';
-import { bonus, eventually, points, sleep, useLab } from '../../../harness/testing/index.js';
+import { bonus, eventually, evidence, points, sleep, useLab } from '../../../harness/testing/index.js';
 import { Browser, type Exchange } from './browser.js';
 
 const lab = useLab({ instances: 2 });
@@ -116,6 +116,7 @@ describe('profiles on a primary and a lagging replica', () => {
             }
           }
         }
+      evidence("stale reloads after the user's own save", stale.length, { of: reads });
       expect(
         stale.length,
         `${stale.length} of ${reads} reloads right after the user's own save did not show it (read-your-writes broken):\n  ` +
@@ -321,6 +322,7 @@ describe('profiles on a primary and a lagging replica', () => {
         const bad = reads.filter(({ id, r }) => r.status !== 200 || r.name !== expected[id] || r.ms > FALLBACK_SLO_MS);
         const hung = reads.filter(({ r }) => r.status === 0).length;
         const errors = reads.filter(({ r }) => r.status >= 500).length;
+        evidence('reads failed while the replica was unreachable', bad.length, { of: reads.length });
         expect(
           bad.map(({ who, id, r }) => `${who} reading ${id}: ${describeRead(r)}`),
           `while the replica was ${what}, ${bad.length} of ${reads.length} reads did not answer 200 with the current profile within ${FALLBACK_SLO_MS / 1000} s` +
