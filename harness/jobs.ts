@@ -133,7 +133,7 @@ export function cpuNow(): CpuSample {
 }
 
 /** Busy CPU seconds of the whole machine so far (Linux /proc/stat); NaN where there is none. */
-function machineCpu(): number {
+export function machineCpu(): number {
   try {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
