@@ -9,3 +9,10 @@ export function pidAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * Marks the harness's own SIGINT/SIGTERM handlers (containers.ts: stop every container, then
+ * exit), so that removing the handlers a library installs (runner.ts createQuietVitest) never
+ * removes them, even when they were installed while the library was being set up.
+ */
+export const OWN_SIGNAL_HANDLER = Symbol.for('backend-labs.own-signal-handler');

@@ -23,6 +23,7 @@ import type { ProvidedLab } from './testing/context.js';
 import type { Figure } from './testing/evidence.js';
 import { HostPool, hostScriptPath } from './testing/host.js';
 import type { OpenSandbox } from './servers/sandbox.js';
+import { OWN_SIGNAL_HANDLER } from './pids.js';
 import { trace } from './trace.js';
 import { stageTree, type StagedTree, type TreeSpec } from './trees.js';
 
@@ -208,7 +209,8 @@ async function createQuietVitest(...args: Parameters<typeof createVitest>): Prom
   const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
   const v = await createVitest(...args);
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    for (const l of process.listeners(sig)) if (!before[sig].includes(l)) process.off(sig, l);
+    for (const l of process.listeners(sig))
+      if (!before[sig].includes(l) && !(l as unknown as Record<symbol, unknown>)[OWN_SIGNAL_HANDLER]) process.off(sig, l);
   return v;
 }
 

@@ -10,6 +10,7 @@ import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { EnvironmentError } from '../errors.js';
+import { OWN_SIGNAL_HANDLER } from '../pids.js';
 import { pgUrl, REDIS_DATABASES, redisUrl, type Endpoints } from '../endpoints.js';
 import { isOrphan, mineFilter, ownerLabels, thisHostFilter } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, ryukImage, ryukMissing } from './images.js';
@@ -34,9 +35,12 @@ let handlersInstalled = false;
 function installCleanupHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  const onSignal = (signal: NodeJS.Signals) => {
-    void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
+  const onSignal = Object.assign(
+    (signal: NodeJS.Signals) => {
+      void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    },
+    { [OWN_SIGNAL_HANDLER]: true },
+  );
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('uncaughtException', (err) => {

@@ -154,6 +154,11 @@ async function waitForAgent(docker: Docker, id: string, shared: string): Promise
 }
 
 let counter = 0;
+/** Shared folders of sandboxes still open: removed at exit too (Ctrl-C stops the containers, not close()). */
+const openShared = new Set<string>();
+process.once('exit', () => {
+  for (const dir of openShared) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Starts a sandbox for one tree; close() removes the container, then the network. */
 export async function openSandbox(spec: SandboxSpec): Promise<OpenSandbox> {
@@ -166,11 +171,13 @@ export async function openSandbox(spec: SandboxSpec): Promise<OpenSandbox> {
   // another user, cannot replace it.
   const shared = mkdtempSync(join(tmpdir(), 'lab-sandbox-'));
   chmodSync(shared, 0o1777);
+  openShared.add(shared);
   const undo: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     undo.length = 0;
     rmSync(shared, { recursive: true, force: true });
+    openShared.delete(shared);
   };
   try {
     const labels = { ...ownerLabels(), [SANDBOX_LABEL]: name };

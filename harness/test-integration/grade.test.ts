@@ -3,9 +3,9 @@
  * harness/test/fixtures/submissions/README.md), through the real CLI, containers and all: nine
  * honest or broken submissions and the hostile ones, graded in one batch, in the sandbox.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -35,6 +35,7 @@ function digestOf(dir: string, opts: { listing?: boolean; skip?: (top: string) =
       if (d === dir && opts.skip?.(e)) continue;
       const st = lstatSync(p);
       if (st.isDirectory()) walk(p);
+      else if (st.isSymbolicLink()) h.update(rel).update('\0->').update(readlinkSync(p)).update('\0');
       else
         h.update(rel)
           .update('\0')
@@ -182,6 +183,25 @@ describe('lab grade --submissions', () => {
       .split('\n')
       .filter((l) => /sleep (600|3600)|setInterval\(\(\) => \{\}, 1000\)|leo-forges-report|lab-sandbox-agent/.test(l));
     expect(left).toEqual([]);
+  });
+
+  test('when grading is stopped with Ctrl-C while a sandbox runs then its container, network and servers are gone', async () => {
+    const cli = spawn(
+      process.execPath,
+      [join(ROOT, 'harness/cli/bin.js'), 'grade', 'deadlocks', '--target', join(classDir, 'bob-solution'), '--out', join(work, 'stopped')],
+      { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: 'ignore' },
+    );
+    const owner = `label=dev.backend-labs.owner=${cli.pid}`;
+    const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+    const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
+    const deadline = Date.now() + 60_000;
+    while (!docker('ps', '-q', '--filter', owner, '--filter', 'label=dev.backend-labs.sandbox') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(docker('ps', '-q', '--filter', owner, '--filter', 'label=dev.backend-labs.sandbox'), 'no sandbox started').not.toBe('');
+    cli.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(docker('ps', '-aq', '--filter', owner)).toBe('');
+    expect(docker('network', 'ls', '-q', '--filter', owner)).toBe('');
   });
 
   test('when reports are written then each learner has JSON, JUnit, Markdown and Classroom output', () => {
