@@ -22,8 +22,28 @@ import { start } from './commands/start.js';
 import { test } from './commands/test.js';
 import { verify } from './commands/verify.js';
 import { watch } from './commands/watch.js';
+import { images } from './commands/images.js';
+import { workshop } from './commands/workshop.js';
 
-export const COMMANDS: Command[] = [list, show, start, test, watch, hint, solution, reset, serve, load, pack, grade, verify, doctor, dev];
+export const COMMANDS: Command[] = [
+  list,
+  show,
+  start,
+  test,
+  watch,
+  hint,
+  solution,
+  reset,
+  serve,
+  load,
+  pack,
+  grade,
+  verify,
+  doctor,
+  images,
+  workshop,
+  dev,
+];
 
 export function help(): string {
   const w = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args ?? ''}`.length));

@@ -86,19 +86,22 @@ export interface PgContainerOptions {
   password?: string;
   database?: string;
   startupTimeoutMs?: number;
+  /** A named Docker volume for the data directory, which outlives the container; default: tmpfs, gone with it. */
+  volume?: string;
 }
 
-/** A throwaway Postgres: data on tmpfs, the harness's labels, its port on 127.0.0.1 only (bind.ts), no health check (see above). */
+/** A throwaway Postgres: data on tmpfs (or `volume`), the harness's labels, its port on 127.0.0.1 only (bind.ts), no health check (see above). */
 export function postgresContainer(o: PgContainerOptions): PostgreSqlContainer {
   const login = { user: o.user ?? 'lab', password: o.password ?? 'lab', database: o.database ?? 'lab_admin' };
+  const data = '/var/lib/postgresql/data';
+  const container = new PostgreSqlContainer(o.image)
+    .withUsername(login.user)
+    .withPassword(login.password)
+    .withDatabase(login.database)
+    .withCommand(['postgres', ...o.args])
+    .withLabels(o.labels);
   return onLoopback(
-    new PostgreSqlContainer(o.image)
-      .withUsername(login.user)
-      .withPassword(login.password)
-      .withDatabase(login.database)
-      .withCommand(['postgres', ...o.args])
-      .withLabels(o.labels)
-      .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
+    (o.volume ? container.withBindMounts([{ source: o.volume, target: data }]) : container.withTmpFs({ [data]: 'rw' }))
       .withSharedMemorySize(o.shmBytes)
       // Docker's "NONE" disables any health check, including one baked into the image; the module
       // adds its own only when none is set.
