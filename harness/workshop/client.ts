@@ -68,14 +68,16 @@ function updateConfig(dir: string, change: (c: WorkshopConfig) => void): void {
 
 /** The workshop URL as typed, checked: http(s)://host[:port], no path beyond `/`. */
 export function workshopUrl(raw: string): string {
+  const hint = '`lab workshop serve` printed, with http:// (e.g. http://192.168.1.20:4000)';
   let u: URL;
   try {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new Error('no scheme');
     u = new URL(raw);
   } catch {
-    throw new LabError(`"${raw}" is not a URL: give the address \`lab workshop serve\` printed, e.g. http://192.168.1.20:4000`);
+    throw new LabError(`"${raw}" is not a URL: give the whole address ${hint}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
-    throw new LabError(`"${raw}" is not an http:// or https:// URL: give the address \`lab workshop serve\` printed`);
+    throw new LabError(`"${raw}" is not an http:// or https:// URL: give the address ${hint}`);
   return u.origin;
 }
 
