@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -40,6 +40,10 @@ async function database(): Promise<string> {
 }
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `the workshop's browser tests drive Chromium at ${CHROMIUM}: \`apt-get install chromium\`, or set LAB_CHROMIUM to another Chromium`,
+    );
   [services, browser] = await Promise.all([
     startServices(['postgres']),
     chromium.launch({
