@@ -1,6 +1,6 @@
 /** The workshop's pure parts: what the board shows, who is stuck, the CSV, the protocol, the rate limits, the attendee's queue and CLI errors. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { findLab } from '../lab-schema.js';
 import { ROOT } from '../paths.js';
 import type { RunResult } from '../runner.js';
 import { boardCsv, cellView, rows, totals, type BoardLab } from '../workshop/board.js';
-import { enqueue, queued, testReport, workshopRun, workshopUrl } from '../workshop/client.js';
+import { enqueue, flushQueue, queued, testReport, workshopRun, workshopUrl } from '../workshop/client.js';
 import { firstProblem, MAX_BODY_BYTES, Report, ReportBatch, STUCK_AFTER_MS } from '../workshop/protocol.js';
 import { RateLimiter } from '../workshop/rate-limit.js';
 import type { Attendee, Cell } from '../workshop/store.js';
@@ -170,6 +170,15 @@ describe('rate limits', () => {
   });
 });
 
+/** A port nothing listens on: bound, then closed. */
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
 describe("the attendee's side", () => {
   test('when a URL is not an http(s) address then it is refused in one line', () => {
     expect(workshopUrl('http://192.168.1.20:4000/')).toBe('http://192.168.1.20:4000');
@@ -193,6 +202,24 @@ describe("the attendee's side", () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  test('when a sender is already at work then a second one leaves the queue to it; an unreachable server keeps every report queued', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ws-lock-'));
+    const port = await closedPort();
+    writeFileSync(
+      join(dir, 'workshop.json'),
+      JSON.stringify({ url: `http://127.0.0.1:${port}`, token: 't', name: 'A', attendeeId: 1, joinedAt: '' }),
+    );
+    for (let i = 0; i < 3; i++)
+      enqueue(testReport(findLab('deadlocks'), { lab: 'deadlocks', tree: 'x', durationMs: 1, tests: [] }, 0), dir);
+    const first = flushQueue(dir, { retryForMs: 1_200 });
+    const second = await flushQueue(dir);
+    expect(second).toMatchObject({ sent: 0, left: 3 });
+    expect(existsSync(join(dir, 'flush.lock')), 'the first sender holds the lock').toBe(true);
+    expect(await first).toMatchObject({ sent: 0, left: 3, stopped: expect.stringMatching(/cannot reach .* \(ECONNREFUSED\)/) });
+    expect(existsSync(join(dir, 'flush.lock'))).toBe(false);
+    expect(queued(dir)).toHaveLength(3);
+  });
+
   test('when not in a workshop then a test run reports nothing and prints nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ws-none-'));
     expect(await workshopRun(dir).finish(findLab('deadlocks'), { lab: 'deadlocks', tree: 'x', durationMs: 1, tests: [] })).toEqual([]);
@@ -207,19 +234,11 @@ describe("the attendee's side", () => {
 
   test('when `lab workshop join` gets a bad URL or no server answers then it prints one line and exits non-zero, joining nothing', async () => {
     const work = mkdtempSync(join(tmpdir(), 'ws-join-'));
-    const closedPort = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      });
-    });
+    const port = await closedPort();
     for (const [url, message] of [
       ['192.168.1.20:4000', /^lab: "192\.168\.1\.20:4000" is not a URL: give the whole address/],
       ['nonsense', /^lab: "nonsense" is not a URL/],
-      [
-        `http://127.0.0.1:${closedPort}`,
-        new RegExp(`^lab: cannot reach a workshop server at http://127\\.0\\.0\\.1:${closedPort} \\(ECONNREFUSED\\)`),
-      ],
+      [`http://127.0.0.1:${port}`, new RegExp(`^lab: cannot reach a workshop server at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`)],
     ] as const) {
       const r = lab(['workshop', 'join', url, '--name', 'Ada'], work);
       expect(r.status, r.stderr).toBe(1);

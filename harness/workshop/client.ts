@@ -205,14 +205,27 @@ export function hintReport(lab: Lab, hintsUsed: number): Report {
   return { kind: 'hint', id: randomUUID(), at: new Date().toISOString(), lab: lab.slug, hintsUsed, hintsTotal: lab.hints.length };
 }
 
-/** Holds the sender's lock: one sender per work folder, so reports go in order. A dead holder's lock is taken over. */
+/** Work folders this process is sending from right now (`lab watch` sends from its own process). */
+const sendingHere = new Set<string>();
+
+/**
+ * Takes the sender's lock: one sender per work folder, so reports go in order. A lock whose holder
+ * is gone (or is this process, not sending) is stale and taken over.
+ */
 function lock(dir: string): boolean {
+  if (sendingHere.has(dir)) return false;
   for (let i = 0; i < 2; i++) {
     try {
       writeFileSync(lockFile(dir), String(process.pid), { flag: 'wx' });
+      sendingHere.add(dir);
       return true;
     } catch {
-      const holder = Number(readFileSync(lockFile(dir), 'utf8').trim() || 0);
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(lockFile(dir), 'utf8').trim() || 0);
+      } catch {
+        continue; // released meanwhile: try again
+      }
       if (holder && holder !== process.pid && pidAlive(holder)) return false;
       rmSync(lockFile(dir), { force: true });
     }
@@ -220,7 +233,10 @@ function lock(dir: string): boolean {
   return false;
 }
 
-const unlock = (dir: string) => rmSync(lockFile(dir), { force: true });
+function unlock(dir: string): void {
+  sendingHere.delete(dir);
+  rmSync(lockFile(dir), { force: true });
+}
 
 export interface FlushResult {
   sent: number;
