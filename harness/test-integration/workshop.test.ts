@@ -231,7 +231,7 @@ describe('the scoreboard in a browser', () => {
     expect(await adminPage.locator('body').innerText()).toMatch(/self-reported/i);
     await adminPage.close();
     expect(await roomNow(a.dir)).toMatchObject({ currentLab: 'caching', message: { text: 'Break until 11:00 <b>sharp</b>' } });
-    expect(notices(a.dir)).toEqual(['📣 From the instructor: Break until 11:00 <b>sharp</b>']);
+    expect(notices(a.dir)).toEqual(['✉ From the instructor: Break until 11:00 <b>sharp</b>']);
     expect(notices(a.dir), 'a broadcast is shown once').toEqual([]);
     await page.locator('#message', { hasText: 'Break until 11:00 <b>sharp</b>' }).waitFor();
     await page.locator('th.current', { hasText: 'caching' }).waitFor();
@@ -261,6 +261,34 @@ describe('the scoreboard in a browser', () => {
     expect(await flushQueue(a.dir)).toMatchObject({ sent: 0, left: 1, stopped: expect.stringMatching(/removed you/) });
     expect(notices(a.dir).join('\n')).toMatch(/does not take your reports: the instructor removed you/);
   });
+  // Last in this block: it empties the board.
+  test('when the instructor resets the board then it is archived with its CSV, the page empties, and the old tokens must join again', async () => {
+    const a = await attendee(server.url, 'Before Reset');
+    enqueue(testRun('deadlocks', 3, 3), a.dir);
+    await flushQueue(a.dir);
+    const before = await json(fetch(server.url + '/api/board'));
+    expect(before.attendees.length).toBeGreaterThan(20);
+    const adminPage = await browser.newPage();
+    adminPage.on('dialog', (d) => void d.accept());
+    await adminPage.goto(server.adminUrl);
+    await adminPage.click('#reset');
+    await expect.poll(() => adminPage.locator('#status').innerText(), { timeout: 5_000 }).toBe('Board archived and reset');
+    await adminPage.getByText(/board 1, archived .* \(\d+ attendees\): CSV/).waitFor();
+    await adminPage.close();
+    await expect.poll(async () => (await rowsOnPage(page)).size, { timeout: 5_000 }).toBe(0);
+    const archives = await json(fetch(`${server.url}/api/admin/archives`, { headers: { Authorization: `Bearer ${server.adminToken}` } }));
+    expect(archives).toHaveLength(1);
+    expect(archives[0].attendees).toBe(before.attendees.length);
+    const csv = await (await fetch(`${server.url}/api/admin/archives/${archives[0].id}.csv?token=${server.adminToken}`)).text();
+    expect(csv).toMatch(/^Before Reset,full core,6,6,/m);
+    enqueue(testRun('deadlocks', 3, 3), a.dir);
+    expect(await flushQueue(a.dir)).toMatchObject({
+      sent: 0,
+      stopped: expect.stringMatching(/reset the board for a new group: join again/),
+    });
+    const again = await attendee(server.url, 'Before Reset'); // the name is free on the new board
+    expect(again.config.attendeeId).not.toBe(a.config.attendeeId);
+  });
 });
 
 describe('bad input: one clear 4xx each, nothing stored', () => {
@@ -278,72 +306,72 @@ describe('bad input: one clear 4xx each, nothing stored', () => {
   const good = () => testRun('deadlocks', 1, 3);
 
   test.each([
-    ['a body that is not JSON', () => post('/api/reports', '{"reports": [', auth()), 400, /not valid JSON/],
+    ['a body that is not JSON', 400, () => post('/api/reports', '{"reports": [', auth()), /not valid JSON/],
     [
       'a body that is not sent as JSON',
-      () => post('/api/reports', 'x', { ...auth(), 'Content-Type': 'text/plain' }),
       415,
+      () => post('/api/reports', 'x', { ...auth(), 'Content-Type': 'text/plain' }),
       /Content-Type: application\/json/,
     ],
     [
       'a body over 64 KB',
-      () => post('/api/reports', JSON.stringify({ reports: [good()], pad: 'x'.repeat(70_000) }), auth()),
       413,
+      () => post('/api/reports', JSON.stringify({ reports: [good()], pad: 'x'.repeat(70_000) }), auth()),
       /too large: the limit is 64 KB/,
     ],
-    ['no reports', () => post('/api/reports', '{"reports": []}', auth()), 400, /reports: no reports/],
+    ['no reports', 400, () => post('/api/reports', '{"reports": []}', auth()), /reports: no reports/],
     [
       'a negative count',
-      () => post('/api/reports', JSON.stringify({ reports: [{ ...good(), points: -1 }] }), auth()),
       400,
+      () => post('/api/reports', JSON.stringify({ reports: [{ ...good(), points: -1 }] }), auth()),
       /reports\.0\.points/,
     ],
     [
       'a field the protocol does not have',
-      () => post('/api/reports', JSON.stringify({ reports: [{ ...good(), admin: true }] }), auth()),
       400,
+      () => post('/api/reports', JSON.stringify({ reports: [{ ...good(), admin: true }] }), auth()),
       /malformed payload/,
     ],
     [
       'a bad report id',
-      () => post('/api/reports', JSON.stringify({ reports: [{ ...good(), id: '../x' }] }), auth()),
       400,
+      () => post('/api/reports', JSON.stringify({ reports: [{ ...good(), id: '../x' }] }), auth()),
       /reports\.0\.id: a report id/,
     ],
     [
       'a lab this workshop does not have',
-      () => post('/api/reports', JSON.stringify({ reports: [{ ...good(), lab: 'nope' }] }), auth()),
       400,
+      () => post('/api/reports', JSON.stringify({ reports: [{ ...good(), lab: 'nope' }] }), auth()),
       /no lab "nope"/,
     ],
     [
       'too many reports at once',
-      () => post('/api/reports', JSON.stringify({ reports: Array.from({ length: 26 }, good) }), auth()),
       400,
+      () => post('/api/reports', JSON.stringify({ reports: Array.from({ length: 26 }, good) }), auth()),
       /more than 25 reports/,
     ],
-    ['no token', () => post('/api/reports', JSON.stringify({ reports: [good()] })), 401, /no attendee token/],
+    ['no token', 401, () => post('/api/reports', JSON.stringify({ reports: [good()] })), /no attendee token/],
     [
       'a token this server never issued',
-      () => post('/api/reports', JSON.stringify({ reports: [good()] }), { Authorization: 'Bearer forged' }),
       401,
+      () => post('/api/reports', JSON.stringify({ reports: [good()] }), { Authorization: 'Bearer forged' }),
       /not issued by this workshop server/,
     ],
-    ['a join without a name', () => post('/api/join', '{}'), 400, /name/],
+    ['a join without a name', 400, () => post('/api/join', '{}'), /name/],
     [
       'a join with a 41-character name',
-      () => post('/api/join', JSON.stringify({ name: 'x'.repeat(41) })),
       400,
+      () => post('/api/join', JSON.stringify({ name: 'x'.repeat(41) })),
       /longer than 40 characters/,
     ],
-    ['a join with control characters', () => post('/api/join', JSON.stringify({ name: 'Ada\u001b[2J' })), 400, /control characters/],
+    ['a join with control characters', 400, () => post('/api/join', JSON.stringify({ name: 'Ada\u001b[2J' })), /control characters/],
     [
       'a join with a name already on the board',
-      () => post('/api/join', JSON.stringify({ name: 'valid attendee' })),
       409,
+      () => post('/api/join', JSON.stringify({ name: 'valid attendee' })),
       /already on the board/,
     ],
-  ] as const)('when a request has %s then it is refused with %i and says why', async (_what, send, status, message) => {
+  ] as const)('when a request has %s then it is refused with %i and says why', async (_what, status, send, message) => {
     const before = await json(fetch(server.url + '/api/board'));
     const r = await send();
     expect(r.status).toBe(status);

@@ -55,6 +55,7 @@ class Viewers {
   private removed = new Set<number>();
   private room = false;
   private reload = false;
+  private sending = false;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly flush: (ids: number[], removed: number[], room: boolean, reload: boolean) => Promise<string[]>) {}
@@ -73,10 +74,22 @@ class Viewers {
     if (what.removed !== undefined) this.removed.add(what.removed);
     if (what.room) this.room = true;
     if (what.reload) this.reload = true;
+    this.schedule();
+  }
+
+  private schedule(): void {
     this.timer ??= setTimeout(() => void this.send(), 200);
   }
 
+  private get pending(): boolean {
+    return this.dirty.size > 0 || this.removed.size > 0 || this.room || this.reload;
+  }
+
+  /** One send at a time, so viewers never get an older row after a newer one; changes made meanwhile go in the next. */
   private async send(): Promise<void> {
+    this.timer = undefined;
+    if (this.sending) return this.schedule();
+    this.sending = true;
     const ids = [...this.dirty];
     const removed = [...this.removed];
     const { room, reload } = this;
@@ -86,9 +99,14 @@ class Viewers {
     try {
       if (this.clients.size) this.broadcast(await this.flush(ids, removed, room, reload));
     } catch {
-      /* the database is away for a moment: viewers get the next full board */
+      // The database is away for a moment: keep the changes for the next send.
+      for (const id of ids) this.dirty.add(id);
+      for (const id of removed) this.removed.add(id);
+      this.room ||= room;
+      this.reload ||= reload;
     } finally {
-      this.timer = undefined;
+      this.sending = false;
+      if (this.pending && this.clients.size) this.schedule();
     }
   }
 
@@ -176,8 +194,9 @@ export async function createWorkshopApp(opts: WorkshopAppOptions): Promise<Works
   const api = express.Router();
   api.use(limited(requestLimit, ip, 'requests'));
   api.use((req, _res, next) => {
-    if (req.method === 'POST' && !req.is('application/json'))
-      return next(new HttpError(415, 'send JSON, with Content-Type: application/json'));
+    // An admin action such as reset has no body (a browser still sends Content-Length: 0).
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody && !req.is('application/json')) return next(new HttpError(415, 'send JSON, with Content-Type: application/json'));
     next();
   });
   api.use(json);

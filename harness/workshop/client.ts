@@ -418,7 +418,7 @@ export function notices(dir = workshopDir(), room?: RoomState): string[] {
   const lines: string[] = [];
   const m = (room ?? config.room)?.message;
   if (m && m.id !== config.shownMessage) {
-    lines.push(`📣 From the instructor: ${m.text}`);
+    lines.push(`✉ From the instructor: ${m.text}`);
     updateConfig(dir, (c) => (c.shownMessage = m.id));
   }
   if (config.refused) lines.push(`The workshop board does not take your reports: ${config.refused}`);

@@ -113,7 +113,7 @@ function render() {
   }
   const m = document.getElementById('message');
   m.hidden = !state.room.message;
-  m.textContent = state.room.message ? '📣 ' + state.room.message.text : '';
+  m.textContent = state.room.message ? '✉ ' + state.room.message.text : '';
   document.getElementById('meta').textContent =
     (state.live ? 'live' : 'reconnecting…') + (state.room.currentLab ? ' · current lab: ' + state.room.currentLab : '');
 }
