@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
+import { LabError } from '../errors.js';
 import { loadLabs } from '../lab-schema.js';
 import { createWorkshopApp } from './app.js';
 import type { BoardLab } from './board.js';
@@ -54,7 +55,10 @@ export async function startWorkshopServer(opts: WorkshopServerOptions = {}): Pro
   }
   let store: WorkshopStore | undefined;
   try {
-    store = await WorkshopStore.open(databaseUrl);
+    store = await WorkshopStore.open(databaseUrl).catch((e: Error) => {
+      const where = databaseUrl!.replace(/\/\/[^@/]*@/, '//');
+      throw new LabError(`cannot use the workshop database at ${where}: ${e.message.split('\n')[0]}`);
+    });
     const labs = opts.labs ?? loadLabs().map((l) => ({ slug: l.slug, title: l.title, order: l.order }));
     const w = await createWorkshopApp({ store, labs, limits: opts.limits });
     const server: Server = createServer(w.app);
@@ -86,7 +90,9 @@ export async function startWorkshopServer(opts: WorkshopServerOptions = {}): Pro
     await store?.close().catch(() => undefined);
     await stopPostgres?.().catch(() => undefined);
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw Object.assign(new Error(`port ${opts.port ?? DEFAULT_PORT} is in use: pick another with --port`), { code: 'EADDRINUSE' });
+      throw new LabError(`port ${opts.port ?? DEFAULT_PORT} is in use on ${opts.host ?? '0.0.0.0'}: pick another with --port`);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL')
+      throw new LabError(`--host ${opts.host}: this machine has no such address to listen on`);
     throw e;
   }
 }
