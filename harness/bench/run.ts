@@ -9,6 +9,8 @@
  *   5. watch: save → result, deadlocks (median of 5 saves), split by the trace (trace.ts)
  *   6. grading 20 submissions vs 20 × one, sandboxed and --no-sandbox (skipped with --quick)
  *   7. with --verify: the whole `lab verify` (all labs, all variants), per lab wall and CPU
+ *   8. the workshop server: 200 attendees posting every 5 s for 60 s (skipped with --quick;
+ *      `--workshop` runs only this one)
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -78,6 +80,21 @@ const add = (r: Row) => {
 const s1 = (x: number) => `${x.toFixed(1)} s`;
 
 console.log('bench: measuring (this prints each figure as it is taken, then the table)\n');
+const workshopFigure = async () => {
+  const { workshopLoad } = await import('./workshop.js');
+  const w = await workshopLoad();
+  add({
+    figure: `workshop server: ${w.attendees} attendees, a report each every 5 s for 60 s, one board watching, loopback`,
+    now: `p95 ${w.p95.toFixed(0)} ms (p50 ${w.p50.toFixed(0)}, p99 ${w.p99.toFixed(0)}, max ${w.max.toFixed(0)}); ${w.acknowledged}/${w.sent} acknowledged, ${w.stored} stored, ${w.lost} lost; the board streamed ${(w.streamed / 1e6).toFixed(1)} MB`,
+    aim: 'p95 ≤ 250 ms, 0 lost',
+  });
+};
+if (process.argv.includes('--workshop')) {
+  await workshopFigure();
+  await stopAll();
+  console.log(rows.map((r) => `${r.figure}: ${r.now} (aim ${r.aim})`).join('\n'));
+  process.exit(0);
+}
 const deadlocks = findLab('deadlocks');
 
 // 1. cold
@@ -209,6 +226,9 @@ try {
   await services.stop();
   await stopAll();
 }
+
+// 8. the workshop server under a room's load
+if (!quick) await workshopFigure();
 
 // 7. the whole verify, cold, with its own containers, as CI runs it
 if (withVerify) {

@@ -24,6 +24,8 @@ import { start } from './commands/start.js';
 import { test } from './commands/test.js';
 import { verify } from './commands/verify.js';
 import { watch } from './commands/watch.js';
+import { images } from './commands/images.js';
+import { workshop } from './commands/workshop.js';
 
 export const COMMANDS: Command[] = [
   list,
@@ -43,6 +45,8 @@ export const COMMANDS: Command[] = [
   grade,
   verify,
   doctor,
+  images,
+  workshop,
   dev,
 ];
 

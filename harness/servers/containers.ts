@@ -9,6 +9,7 @@
 import type { StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
+import { randomBytes } from 'node:crypto';
 import { EnvironmentError } from '../errors.js';
 import { OWN_SIGNAL_HANDLER } from '../pids.js';
 import { pgUrl, REDIS_DATABASES, redisUrl, type Endpoints } from '../endpoints.js';
@@ -110,6 +111,16 @@ export async function dockerAvailable(): Promise<{ ok: true; version: string } |
   }
 }
 
+/** Where the engine keeps images and volumes (`lab doctor` checks its free space), when it says. */
+export async function dockerRootDir(): Promise<string | undefined> {
+  try {
+    const client = await getContainerRuntimeClient();
+    return ((await client.container.dockerode.info()) as { DockerRootDir?: string }).DockerRootDir;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function imagePresent(image: string): Promise<boolean> {
   const client = await getContainerRuntimeClient();
   return client.image.exists(ImageName.fromString(image));
@@ -176,6 +187,58 @@ export async function startRedis(): Promise<StartedRedisContainer> {
     return c;
   } catch (e) {
     throw classify(e, IMAGES.redis);
+  }
+}
+
+/**
+ * A Postgres whose data lives in a named Docker volume (made if missing), so that it survives the
+ * container: the workshop server's (workshop/server.ts). The container is the kit's like any other
+ * (owner labels, 127.0.0.1 only, stopped at exit); the volume is never removed by the kit. Durable
+ * settings (fsync on), unlike the labs' throwaway servers.
+ */
+const VOLUME_PASSWORD_LABEL = 'dev.backend-labs.password';
+
+export async function startKeptPostgres(volume: string): Promise<{ url: string; stop(): Promise<void> }> {
+  installCleanupHandlers();
+  await checkDocker();
+  await sweepOrphans();
+  const client = await getContainerRuntimeClient();
+  const volumes = await client.container.dockerode.listVolumes({ filters: { name: [volume] } });
+  // The superuser's password is made with the data, once, and kept beside it as a label of the
+  // volume (readable by whoever can run Docker here, who could read the data anyway). A volume
+  // from before passwords were random was made with lab/lab.
+  let password = volumes.Volumes?.find((v) => v.Name === volume)?.Labels?.[VOLUME_PASSWORD_LABEL];
+  if (!volumes.Volumes?.some((v) => v.Name === volume)) {
+    password = randomBytes(18).toString('base64url');
+    await client.container.dockerode.createVolume({
+      Name: volume,
+      Labels: { 'dev.backend-labs.volume': 'kept', [VOLUME_PASSWORD_LABEL]: password },
+    });
+  }
+  try {
+    const c = await tracked(
+      postgresContainer({
+        image: IMAGES.postgres,
+        args: [],
+        labels: labels(),
+        shmBytes: POSTGRES_SHM_BYTES,
+        database: 'workshop',
+        password: password ?? 'lab',
+        volume,
+      }).start(),
+    );
+    running.add(c);
+    const { host, port } = await endpointOf(c, PG_PORT);
+    return {
+      url: pgUrl({ host, port, user: c.getUsername(), password: c.getPassword(), database: 'workshop' }),
+      // A clean shutdown (a checkpoint) rather than the 1 s the throwaway servers get; WAL covers a kill anyway.
+      stop: async () => {
+        running.delete(c);
+        await c.stop({ timeout: 10_000 });
+      },
+    };
+  } catch (e) {
+    throw classify(e, IMAGES.postgres);
   }
 }
 

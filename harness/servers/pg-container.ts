@@ -87,27 +87,31 @@ export interface PgContainerOptions {
   password?: string;
   database?: string;
   startupTimeoutMs?: number;
+  /** A named Docker volume for the data directory, which outlives the container; default: tmpfs, gone with it. */
+  volume?: string;
 }
 
 /**
  * The superuser's password on every server this process starts: random, never the well-known
  * lab/lab. The harness keeps the superuser to itself; a service logs in as its database's own role
  * (databases.ts), and a submission that guesses the superuser's login on the server it was given
- * (to reset the statistics the tests read, say) finds it does not work.
+ * (to reset the statistics the tests read, say) finds it does not work. A server whose data outlives
+ * it (the workshop's, on a volume) is given the password its data was made with.
  */
 export const ADMIN_PASSWORD = randomBytes(18).toString('base64url');
 
-/** A throwaway Postgres: data on tmpfs, the harness's labels, its port on 127.0.0.1 only (bind.ts), no health check (see above). */
+/** A throwaway Postgres: data on tmpfs (or `volume`), the harness's labels, its port on 127.0.0.1 only (bind.ts), no health check (see above). */
 export function postgresContainer(o: PgContainerOptions): PostgreSqlContainer {
   const login = { user: o.user ?? 'lab', password: o.password ?? ADMIN_PASSWORD, database: o.database ?? 'lab_admin' };
+  const data = '/var/lib/postgresql/data';
+  const container = new PostgreSqlContainer(o.image)
+    .withUsername(login.user)
+    .withPassword(login.password)
+    .withDatabase(login.database)
+    .withCommand(['postgres', ...o.args])
+    .withLabels(o.labels);
   return onLoopback(
-    new PostgreSqlContainer(o.image)
-      .withUsername(login.user)
-      .withPassword(login.password)
-      .withDatabase(login.database)
-      .withCommand(['postgres', ...o.args])
-      .withLabels(o.labels)
-      .withTmpFs({ '/var/lib/postgresql/data': 'rw' })
+    (o.volume ? container.withBindMounts([{ source: o.volume, target: data }]) : container.withTmpFs({ [data]: 'rw' }))
       .withSharedMemorySize(o.shmBytes)
       // Docker's "NONE" disables any health check, including one baked into the image; the module
       // adds its own only when none is set.

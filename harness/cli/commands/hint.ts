@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
+import { reportHint } from '../../workshop/client.js';
 
 /** Reveals the next of the lab's three hints; hints already seen stay visible. Hints used show in a grade. */
 export const hint: Command = {
@@ -19,6 +20,7 @@ export const hint: Command = {
     const dir = learnerDir(lab);
     if (!existsSync(dir)) throw new LabError(`start the lab first: \`lab start ${lab.slug}\``);
     const { shown, justRevealed } = revealNext(lab, dir);
+    if (justRevealed) reportHint(lab); // to a workshop board, if joined
     shown.forEach((h, i) =>
       out(`${c.bold(`Hint ${i + 1} of ${lab.hints.length}`)}${i === shown.length - 1 && justRevealed ? c.yellow(' (new)') : ''}\n  ${h}\n`),
     );

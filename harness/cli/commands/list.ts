@@ -2,6 +2,7 @@ import { labFolders, loadLab, type Lab } from '../../lab-schema.js';
 import { statusOf } from '../../progress.js';
 import type { Command } from '../command.js';
 import { c, out } from '../ui.js';
+import { currentWorkshopLab } from '../../workshop/client.js';
 
 /** Labs in course order, with level, points and your status. */
 export const list: Command = {
@@ -12,6 +13,7 @@ export const list: Command = {
     const folders = labFolders();
     const w = Math.max(...folders.map((f) => f.length - 3));
     let broken = 0;
+    const current = await currentWorkshopLab(); // the workshop's current lab, if joined
     for (const id of folders) {
       let lab: Lab;
       try {
@@ -35,6 +37,7 @@ export const list: Command = {
                 ? 'started  (not tested yet)'
                 : c.dim('not started');
       out(`${String(lab.order).padStart(2, '0')}  ${lab.slug.padEnd(w)}  ${lab.level.padEnd(12)}  ${status}`);
+      if (lab.slug === current) out(c.cyan(c.bold(`    ▶ the workshop is on this lab now`)));
       out(c.dim(`    ${lab.title}`));
     }
     return broken ? 1 : 0;

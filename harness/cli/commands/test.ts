@@ -7,6 +7,7 @@ import { treeOptions, treeSpec } from '../tree-options.js';
 import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
+import { workshopRun } from '../../workshop/client.js';
 
 /** Runs a lab's tests against your copy (default), the starter, the solution, or any folder. */
 export const test: Command = {
@@ -23,6 +24,7 @@ export const test: Command = {
     const lab = findLab(positionals[0]!);
     // Stage first, so a missing copy is reported before any container starts.
     const tree = stageTree(lab, spec);
+    const workshop = spec.kind === 'learner' ? workshopRun() : undefined; // reports to a workshop board, if joined
     const [{ runLabTests }, { withServices }] = await Promise.all([import('../../runner.js'), import('../../session.js')]);
     const result = await withServices(
       [lab],
@@ -40,6 +42,7 @@ export const test: Command = {
     );
     if (spec.kind === 'learner') recordRun(lab, result);
     out(verdict(result, c));
+    for (const line of (await workshop?.finish(lab, result)) ?? []) out(c.cyan(line));
     const allPassed = runPassed(result);
     if (spec.kind === 'learner')
       out(

@@ -6,6 +6,7 @@ import { learnerDir, stageTree } from '../../trees.js';
 import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { c, out, step } from '../ui.js';
+import { reportWatchRun } from '../../workshop/client.js';
 
 /** Reruns the tests of your copy every time you save a file in it. Containers stay warm; Ctrl-C stops everything. */
 export const watch: Command = {
@@ -29,6 +30,7 @@ export const watch: Command = {
           onTest: (t) => out(testLines(t, c)),
           onResult: (r) => {
             recordRun(lab, r);
+            reportWatchRun(lab, r); // to a workshop board, if joined
             out(verdict(r, c));
             out(c.dim(`\nWatching ${origin} — save a file to rerun, Ctrl-C to stop.`));
           },
