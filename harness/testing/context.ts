@@ -12,7 +12,7 @@ import type { ServiceName } from '../services.js';
 import type { ReplicationProbe } from '../replication.js';
 import { CONFIG_KEY, setUpServices, tearDownServices, type FixtureState } from './fixtures.js';
 import type { PgStats } from './pg-stats.js';
-import { startService, type LabConfig, type Service } from './service.js';
+import { startService, startWorkers, type LabConfig, type Service, type Workers } from './service.js';
 import { trace } from '../trace.js';
 
 export interface ProvidedLab {
@@ -24,6 +24,11 @@ export interface ProvidedLab {
   endpoints: Endpoints;
   template: string;
   settings: Record<string, unknown>;
+  /**
+   * Other trees a test may start instances of beside the tree under test (lab.json "trees"), each
+   * staged and compiled by the runner: "solution", or a tree the lab ships in labs/NN-slug/trees/NAME.
+   */
+  trees?: Record<string, { src: string; build: string }>;
 }
 
 declare module 'vitest' {
@@ -46,6 +51,11 @@ export interface ServiceOptions {
   databaseUrl?: string;
   redisUrl?: string;
   replicaUrl?: string;
+  /**
+   * Run another tree than the one under test, against the same database and Redis: a name lab.json
+   * lists in "trees" ("solution", or a tree the lab ships in labs/NN-slug/trees/NAME, e.g. "v1").
+   */
+  tree?: string;
 }
 
 export interface LabContext {
@@ -107,6 +117,12 @@ export interface LabContext {
   /** Starts (more) instances of the service; they stop after the file's tests. */
   startService(opts?: ServiceOptions): Promise<Service>;
   /**
+   * Starts processes of the tree's worker entry point, createWorker(config) (exported from app.ts
+   * beside createApp): each its own process, like a service instance, with no HTTP. Stopped after
+   * the file's tests; kill one with workers.instances[i].kill('SIGKILL').
+   */
+  startWorkers(opts?: ServiceOptions): Promise<Workers>;
+  /**
    * Runs fn while no other run on the same servers is inside its own exclusive section. For the
    * short, timing-sensitive bursts of a test (200 requests at once, reads with a latency bound):
    * when several trees are verified or graded at once, their bursts then never pile onto the CPU
@@ -124,7 +140,7 @@ const EXCLUSIVE_LOCK = 7_340_002;
 
 export function useLab(opts: UseLabOptions = {}): LabContext {
   const state: Partial<LabContext> = {};
-  const services: Service[] = [];
+  const services: Array<Service | Workers> = [];
   const faultPoints: FaultPoint[] = [];
   let provided: ProvidedLab;
   let fixtures: FixtureState | undefined;
@@ -144,10 +160,28 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       for (const key of Object.values(CONFIG_KEY)) if (o[key] !== undefined) config[key] = o[key];
       return { ...config, settings: { ...provided.settings, ...opts.settings, ...o.settings } } as LabConfig;
     };
+    const treeOf = (name?: string) => {
+      if (name === undefined) return { src: provided.src, build: provided.build };
+      const t = provided.trees?.[name];
+      if (!t)
+        throw new Error(
+          `no tree "${name}": lab.json "trees" lists ${
+            Object.keys(provided.trees ?? {})
+              .map((n) => `"${n}"`)
+              .join(', ') || 'none'
+          }`,
+        );
+      return t;
+    };
     state.startService = async (o: ServiceOptions = {}) => {
-      const s = await startService({ src: provided.src, build: provided.build, config: state.config!(o), instances: o.instances ?? 1 });
+      const s = await startService({ ...treeOf(o.tree), config: state.config!(o), instances: o.instances ?? 1 });
       services.push(s);
       return s;
+    };
+    state.startWorkers = async (o: ServiceOptions = {}) => {
+      const w = await startWorkers({ ...treeOf(o.tree), config: state.config!(o), instances: o.instances ?? 1 });
+      services.push(w);
+      return w;
     };
     state.faultPoint = async (server) => {
       const ep = provided.endpoints[server];
