@@ -57,6 +57,8 @@ export const LabJson = z
      */
     serve: z
       .object({
+        /** Worker processes of the tree's createWorker(config) to run beside the instances. */
+        workers: z.number().int().min(0).max(8).optional(),
         stubs: z.record(
           z.string(),
           z.record(

@@ -15,7 +15,7 @@ import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
 import { endpointsFor } from './runner.js';
 import { CONFIG_KEY, setUpServices, tearDownServices, type FixtureState } from './testing/fixtures.js';
-import { startService, type Service } from './testing/service.js';
+import { startService, startWorkers, type Service } from './testing/service.js';
 import type { StagedTree } from './trees.js';
 
 export interface Served {
@@ -27,6 +27,8 @@ export interface Served {
   redisCli?: string;
   /** The stubs started for lab.json "serve", by the setting they fill. */
   stubs: Record<string, string>;
+  /** Worker processes (createWorker) started for lab.json "serve.workers", by pid. */
+  workers: number[];
   close(): Promise<void>;
 }
 
@@ -107,6 +109,10 @@ export async function serveLab(lab: Lab, tree: StagedTree, all: Endpoints, opts:
     for (const [name, url] of Object.entries(state.urls)) config[CONFIG_KEY[name as keyof typeof CONFIG_KEY]] = url;
     const service = await startService({ src: tree.src, build, config: config as never, instances: opts.instances });
     closers.push(() => service.close());
+    const workerCount = lab.serve?.workers ?? 0;
+    const workers =
+      workerCount > 0 ? await startWorkers({ src: tree.src, build, config: config as never, instances: workerCount }) : undefined;
+    if (workers) closers.push(() => workers.close());
     const proxy = roundRobin(service);
     const port = await listen(proxy, opts.port);
     closers.push(() => new Promise((r) => proxy.close(r)));
@@ -117,6 +123,7 @@ export async function serveLab(lab: Lab, tree: StagedTree, all: Endpoints, opts:
       psql: `psql '${db.href}'`,
       redisCli: state.urls.redis ? `redis-cli -u '${state.urls.redis}'` : undefined,
       stubs,
+      workers: workers?.instances.map((w) => w.pid) ?? [],
       close,
     };
   } catch (e) {
