@@ -29,7 +29,9 @@ export function createApp(config: { settings: Record<string, unknown> }) {
       return s;
     },
   };
-  return { app, close: async () => undefined };
+  let server: import('node:http').Server | undefined;
+  if (onTerm === 'close-server-then-exit-4') process.on('SIGTERM', () => server!.close(() => process.exit(4)));
+  return { app, close: async () => undefined, started: (s: import('node:http').Server) => (server = s) };
 }
 export function createWorker(config: { settings: Record<string, unknown> }) {
   const timer = setInterval(() => console.log('worker ${tree} tick'), 20);
@@ -126,6 +128,11 @@ describe.each([
     // It waits 200 ms before exiting; the timer can only make that later.
     expect(status.ms).toBeGreaterThanOrEqual(190);
     expect(status.forced).toBeUndefined();
+  });
+
+  test('when createApp returns started(server) then it is handed the listening server (to close it on SIGTERM)', async () => {
+    const h = await launch(settings({ onSigterm: 'close-server-then-exit-4' }));
+    expect(await h.kill('SIGTERM')).toMatchObject({ code: 4, signal: null });
   });
 
   test('when a service ignores SIGTERM past waitMs then it is SIGKILLed and the status says forced', async () => {

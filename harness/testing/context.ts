@@ -12,6 +12,7 @@ import type { ServiceName } from '../services.js';
 import type { ReplicationProbe } from '../replication.js';
 import { CONFIG_KEY, setUpServices, tearDownServices, type FixtureState } from './fixtures.js';
 import type { PgStats } from './pg-stats.js';
+import { Router, type RouterOptions } from './router.js';
 import { startService, startWorkers, type LabConfig, type Service, type Workers } from './service.js';
 import { trace } from '../trace.js';
 
@@ -123,6 +124,11 @@ export interface LabContext {
    */
   startWorkers(opts?: ServiceOptions): Promise<Workers>;
   /**
+   * A readiness-aware router on 127.0.0.1 (router.ts): add(instance) puts an instance behind it,
+   * which gets requests while its readiness probe answers 200. Closed after the file's tests.
+   */
+  router(opts?: RouterOptions): Promise<Router>;
+  /**
    * Runs fn while no other run on the same servers is inside its own exclusive section. For the
    * short, timing-sensitive bursts of a test (200 requests at once, reads with a latency bound):
    * when several trees are verified or graded at once, their bursts then never pile onto the CPU
@@ -142,6 +148,7 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
   const state: Partial<LabContext> = {};
   const services: Array<Service | Workers> = [];
   const faultPoints: FaultPoint[] = [];
+  const routers: Router[] = [];
   let provided: ProvidedLab;
   let fixtures: FixtureState | undefined;
 
@@ -182,6 +189,11 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       const w = await startWorkers({ ...treeOf(o.tree), config: state.config!(o), instances: o.instances ?? 1 });
       services.push(w);
       return w;
+    };
+    state.router = async (o?: RouterOptions) => {
+      const r = await Router.open(o);
+      routers.push(r);
+      return r;
     };
     state.faultPoint = async (server) => {
       const ep = provided.endpoints[server];
@@ -224,6 +236,7 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
     await Promise.allSettled([
       ...services.map((s) => s.close()),
       ...faultPoints.map((f) => f.close()),
+      ...routers.map((r) => r.close()),
       fixtures ? tearDownServices(fixtures) : undefined,
     ]);
     trace('fixture-done');

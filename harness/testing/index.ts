@@ -14,6 +14,7 @@ export { HttpClient, HttpTimeoutError, ResponseHeaders, type HttpResponse, type 
 export { overlap, sleep, eventually, type Settled } from './concurrency.js';
 export { PgStats, type DatabaseFigures, type LockReport, type LockWait, type LockWatch, type LockWatchOptions } from './pg-stats.js';
 export type { Service, Instance, LabConfig, Workers, WorkerInstance, ExitStatus, KillSignal, KillOptions } from './service.js';
+export { Router, type Backend, type RouterOptions, type Transition } from './router.js';
 export {
   steadyTraffic,
   type Traffic,

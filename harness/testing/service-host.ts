@@ -11,7 +11,9 @@
  *
  * entry 'app' (the default) runs createApp(config) and listens on 127.0.0.1, port 0; entry 'worker'
  * runs createWorker(config), exported from app.ts beside createApp, which returns { close() } and
- * listens on nothing (the host answers port 0). Signals are the service's own business: the host
+ * listens on nothing (the host answers port 0). createApp may also return started(server), which
+ * the host calls with the listening http.Server (a service that drains and closes it on SIGTERM
+ * needs it). Signals are the service's own business: the host
  * installs no handler, so a SIGTERM the service does not handle ends it as it would end any Node
  * process.
  */
@@ -121,6 +123,8 @@ async function main(): Promise<void> {
   interface Made {
     app: { listen(port: number, host: string, cb: (err?: Error) => void): Server };
     close(): Promise<void>;
+    /** Optional: handed the listening server, for a service that shuts itself down (its own SIGTERM handler). */
+    started?(server: Server): void;
   }
   let made: Made;
   try {
@@ -136,6 +140,13 @@ async function main(): Promise<void> {
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
+  if (typeof made.started === 'function') {
+    try {
+      made.started(server);
+    } catch (e) {
+      throw Object.assign(e as Error, { phase: 'started(server)' });
+    }
+  }
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
