@@ -8,6 +8,9 @@ export interface DatabaseFigures {
   xactRollback: number;
   conflicts: number;
   numbackends: number;
+  /** Sessions that ended in this database, and of those, the ones whose client vanished without saying goodbye (no Terminate: a process that exited with its pool open). */
+  sessions: number;
+  sessionsAbandoned: number;
 }
 
 /** One lock wait Postgres showed: a session that asked for a lock and waited for it. */
@@ -59,7 +62,7 @@ export class PgStats {
     try {
       await c.query('SELECT pg_stat_clear_snapshot()');
       const { rows } = await c.query(
-        `SELECT deadlocks, xact_commit, xact_rollback, conflicts, numbackends
+        `SELECT deadlocks, xact_commit, xact_rollback, conflicts, numbackends, sessions, sessions_abandoned
            FROM pg_stat_database WHERE datname = current_database()`,
       );
       const r = rows[0];
@@ -69,6 +72,8 @@ export class PgStats {
         xactRollback: Number(r.xact_rollback),
         conflicts: Number(r.conflicts),
         numbackends: Number(r.numbackends),
+        sessions: Number(r.sessions),
+        sessionsAbandoned: Number(r.sessions_abandoned),
       };
     } finally {
       c.release();
