@@ -97,6 +97,24 @@ describe('Router', () => {
     expect(r.backend(a)).toMatchObject({ served: 1, failed: 1 });
   });
 
+  test('when a failure threshold is set then one failed probe does not take a ready backend out, and enough in a row do', async () => {
+    const a = await fake('a');
+    const r = await Router.open({ probeEveryMs: 20, failureThreshold: 3 });
+    routers.push(r);
+    r.add(a);
+    await r.waitReady(a);
+    a.ready = false;
+    await new Promise((res) => setTimeout(res, 30));
+    a.ready = true;
+    await new Promise((res) => setTimeout(res, 100));
+    expect(r.transitions.map((t) => t.ready)).toEqual([true]);
+    a.ready = false;
+    const until = performance.now() + 2_000;
+    while (r.backend(a)!.ready && performance.now() < until) await new Promise((res) => setTimeout(res, 10));
+    expect(r.backend(a)).toMatchObject({ ready: false });
+    expect(r.backend(a)!.probeFailures).toBeGreaterThanOrEqual(3);
+  });
+
   test('when a backend is removed or stops answering then it gets no more requests', async () => {
     const [a, b] = [await fake('a'), await fake('b')];
     const r = await router();

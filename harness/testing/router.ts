@@ -20,8 +20,13 @@ export interface RouterOptions {
   readinessPath?: string;
   /** How often each backend is probed (default 100 ms). */
   probeEveryMs?: number;
-  /** A probe unanswered for this long counts as not ready (default 500 ms). */
+  /** A probe unanswered for this long counts as failed (default 1000 ms). */
   probeTimeoutMs?: number;
+  /**
+   * Failed probes in a row before a ready backend is taken out (default 1). Kubernetes' default is 3;
+   * 2 keeps one slow probe on a busy machine from emptying the router. One 200 puts it back.
+   */
+  failureThreshold?: number;
 }
 
 export interface Backend {
@@ -33,6 +38,8 @@ export interface Backend {
   /** Requests sent to it, and of those, how many it dropped (no answer: a 502 for the client). */
   served: number;
   failed: number;
+  /** Probes failed in a row, up to now. */
+  probeFailures: number;
 }
 
 export interface Transition {
@@ -72,7 +79,7 @@ export class Router {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    router = new Router(server, { readinessPath: '/ready', probeEveryMs: 100, probeTimeoutMs: 500, ...opts });
+    router = new Router(server, { readinessPath: '/ready', probeEveryMs: 100, probeTimeoutMs: 1_000, failureThreshold: 1, ...opts });
     return router;
   }
 
@@ -81,7 +88,7 @@ export class Router {
     const url = typeof target === 'string' ? target : target.url;
     if (!isLoopback(url)) throw new Error(`the router forwards to loopback only, not to ${url}`);
     if (this.backends.some((b) => b.url === url && !b.removed)) throw new Error(`${url} is already behind the router`);
-    const b: Backend = { url, ready: false, removed: false, served: 0, failed: 0 };
+    const b: Backend = { url, ready: false, removed: false, served: 0, failed: 0, probeFailures: 0 };
     this.backends.push(b);
     const probe = () => {
       if (b.removed || this.closed) return;
@@ -145,7 +152,8 @@ export class Router {
       req.on('error', (e) => resolve((e as { code?: string }).code ?? e.message));
     });
     if (b.removed) return;
-    const ready = saw === '200';
+    b.probeFailures = saw === '200' ? 0 : b.probeFailures + 1;
+    const ready = saw === '200' || (b.ready && b.probeFailures < this.opts.failureThreshold);
     if (ready !== b.ready) this.transitions.push({ url: b.url, ready, at: performance.now(), saw });
     b.ready = ready;
   }
