@@ -1,9 +1,10 @@
 /**
  * `lab serve`: a lab's service, by hand. It takes its share of the servers the way a test file does
  * (testing/fixtures.ts: its own database and role, Redis logical database, replica copy), seeds it
- * from labs/X/load/seed.sql, starts the stubs lab.json "serve" declares (a card acquirer, say),
- * runs N instances of the tree in host processes, and puts a round-robin proxy in front of them on
- * one port. `lab load` points k6 at that port.
+ * from labs/X/load/seed.sql, starts the stubs lab.json "serve" declares (a card acquirer, say) and
+ * its "workers" (createWorker processes, e.g. a job queue's), runs N instances of the tree in host
+ * processes, and puts a round-robin proxy in front of them on one port. `lab load` points k6 at
+ * that port.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
