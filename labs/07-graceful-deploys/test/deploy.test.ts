@@ -37,9 +37,12 @@ const SLOW_MS = 1_500;
 interface Kill {
   version: string;
   status: ExitStatus;
+  /** The slow report sent straight to the instance just before its SIGTERM: it must complete. */
+  inFlight: { status: number; error?: string };
 }
 
 interface Drill {
+  /** The router's traffic, by the deploy during which each request ended. */
   toGreen: TrafficOutcome[];
   toBlue: TrafficOutcome[];
   kills: Kill[];
@@ -61,8 +64,15 @@ async function rollOut(router: Router, old: Instance[], version: string, service
     if (!(await router.waitReady(fresh, 10_000)))
       throw new Error(`the new ${version} instance never answered GET /ready with 200 within 10 s: ${fresh.logs().slice(-500)}`);
     now.push(fresh);
+    // A report in flight on the instance when its SIGTERM comes, every time (the steady traffic's
+    // own reports are in flight at random).
+    const report = inst.http.get('/report', { timeoutMs: 15_000 }).then(
+      (r) => ({ status: r.status }),
+      (e: Error) => ({ status: 0, error: e.message }),
+    );
+    await sleep(300);
     const status = await inst.kill('SIGTERM', { waitMs: GRACE_MS });
-    kills.push({ version: version === 'green' ? 'blue' : 'green', status });
+    kills.push({ version: version === 'green' ? 'blue' : 'green', status, inFlight: await report });
     router.remove(inst);
   }
   return { now, kills };
@@ -80,21 +90,19 @@ function deployDrill(): Promise<Drill> {
     await Promise.all(Array.from({ length: 8 }, () => router.http.get('/quote')));
     const before = await lab.stats.database();
 
-    let phase: 'toGreen' | 'toBlue' = 'toGreen';
-    const phaseOf: Array<'toGreen' | 'toBlue'> = [];
     const traffic = steadyTraffic(router.http, {
       rate: TRAFFIC_RATE,
       durationMs: 60_000,
       timeoutMs: 15_000,
-      request: (i) => {
-        phaseOf[i] = phase;
-        return { path: i % 5 === 4 ? '/report' : '/quote' };
-      },
+      request: (i) => ({ path: i % 5 === 4 ? '/report' : '/quote' }),
     });
+    const trafficStart = performance.now();
     await sleep(1_000);
     const first = await rollOut(router, blue.instances, 'green', services);
     await sleep(1_000);
-    phase = 'toBlue';
+    // A request belongs to the deploy during which it ended: a report a kill cuts short counts
+    // against that kill's deploy.
+    const switchAt = performance.now() - trafficStart;
     const back = await rollOut(router, first.now, 'blue', services);
     await sleep(1_000);
     traffic.stop();
@@ -103,9 +111,10 @@ function deployDrill(): Promise<Drill> {
     await lab.stats.settle();
     const after = await lab.stats.database();
     const outcomes = rep.outcomes;
+    const endedBy = (o: TrafficOutcome) => o.sentMs + o.ms < switchAt;
     return {
-      toGreen: outcomes.filter((o) => phaseOf[o.i] === 'toGreen'),
-      toBlue: outcomes.filter((o) => phaseOf[o.i] === 'toBlue'),
+      toGreen: outcomes.filter((o) => endedBy(o)),
+      toBlue: outcomes.filter((o) => !endedBy(o)),
       kills: [...first.kills, ...back.kills],
       abandoned: after.sessionsAbandoned - before.sessionsAbandoned,
       summary: (o) => {
@@ -129,6 +138,9 @@ function deployDrill(): Promise<Drill> {
   return drill;
 }
 
+const inFlightText = (kills: Kill[]) =>
+  kills.map((k) => (k.inFlight.status ? `HTTP ${k.inFlight.status}` : (k.inFlight.error ?? 'no answer'))).join(', ');
+
 const failuresAdvice =
   'On SIGTERM an instance must keep serving until the router has stopped sending to it: answer 503 on /ready at ' +
   'once, keep serving for drainDelayMs, then stop listening and let the requests in flight finish. Exiting at once ' +
@@ -141,6 +153,10 @@ describe('rolling deploys under traffic', () => {
     async () => {
       const d = await deployDrill();
       expect(d.toGreen.filter((o) => o.status !== 200).length, `deploying green: ${d.summary(d.toGreen)}. ${failuresAdvice}`).toBe(0);
+      expect(
+        d.kills.slice(0, 2).map((k) => k.inFlight),
+        `a slow report sent to each blue instance 300 ms before its SIGTERM got: ${inFlightText(d.kills.slice(0, 2))}. ${failuresAdvice}`,
+      ).toEqual([{ status: 200 }, { status: 200 }]);
       const last = d.toGreen.slice(-TRAFFIC_RATE / 2).map((o) => o.response?.body?.version);
       expect(new Set(last), 'after the deploy every answer should come from green').toEqual(new Set(['green']));
     },
@@ -152,6 +168,10 @@ describe('rolling deploys under traffic', () => {
     async () => {
       const d = await deployDrill();
       expect(d.toBlue.filter((o) => o.status !== 200).length, `rolling back to blue: ${d.summary(d.toBlue)}. ${failuresAdvice}`).toBe(0);
+      expect(
+        d.kills.slice(2).map((k) => k.inFlight),
+        `a slow report sent to each green instance 300 ms before its SIGTERM got: ${inFlightText(d.kills.slice(2))}. ${failuresAdvice}`,
+      ).toEqual([{ status: 200 }, { status: 200 }]);
     },
   );
 
