@@ -57,6 +57,8 @@ export const LabJson = z
      */
     serve: z
       .object({
+        /** Worker processes of the tree's createWorker(config) to run beside the instances. */
+        workers: z.number().int().min(0).max(8).optional(),
         stubs: z.record(
           z.string(),
           z.record(
@@ -67,6 +69,12 @@ export const LabJson = z
       })
       .strict()
       .optional(),
+    /**
+     * Trees a test may start instances of beside the tree under test (lab.startService({ tree })),
+     * e.g. v1 of a service while v2 rolls out: "solution" (the reference fix), or the name of a tree
+     * the lab ships in labs/NN-slug/trees/NAME (a folder with its own app.ts).
+     */
+    trees: z.array(z.string().regex(KEBAB, 'a tree is named in lowercase words joined by hyphens')).optional(),
     farBehind: z
       .object({
         seed: z.string().min(1).describe('SQL run once in the far-behind database, on the primary, before the standby is cut off'),
@@ -108,6 +116,9 @@ export function loadLab(id: string, labsDir = LABS_DIR): Lab {
   if (parsed.data.slug !== m[2]) throw new LabError(`${id}/lab.json: slug "${parsed.data.slug}" does not match the folder name`);
   if (parsed.data.farBehind && !parsed.data.services.includes('replica'))
     throw new LabError(`${id}/lab.json: farBehind needs the "replica" service`);
+  for (const t of parsed.data.trees ?? [])
+    if (t !== 'solution' && !existsSync(join(dir, 'trees', t, 'app.ts')))
+      throw new LabError(`${id}/lab.json: trees names "${t}", but ${id}/trees/${t}/app.ts does not exist`);
   return {
     ...parsed.data,
     id,

@@ -155,7 +155,8 @@ async function sandboxScripts(): Promise<{ agentScript: string; hostScript: stri
  */
 export function labPackages(lab: Lab): string[] {
   const found = new Set<string>();
-  for (const dir of [lab.srcDir, lab.solutionDir]) {
+  const trees = (lab.trees ?? []).filter((t) => t !== 'solution').map((t) => join(lab.dir, 'trees', t));
+  for (const dir of [lab.srcDir, lab.solutionDir, ...trees]) {
     let names: string[] = [];
     try {
       names = readdirSync(dir).filter((f) => f.endsWith('.ts'));
@@ -170,6 +171,19 @@ export function labPackages(lab: Lab): string[] {
       }
   }
   return [...found].sort();
+}
+
+/**
+ * The trees lab.json "trees" lists, staged and compiled for tests to start beside the tree under
+ * test: the reference solution, or a tree the lab ships in labs/NN-slug/trees/NAME.
+ */
+export function otherTrees(lab: Lab): Record<string, { src: string; build: string }> {
+  const out: Record<string, { src: string; build: string }> = {};
+  for (const name of lab.trees ?? []) {
+    const src = name === 'solution' ? stageTree(lab, { kind: 'solution' }).src : join(lab.dir, 'trees', name);
+    out[name] = { src, build: buildTree(src, vendorBundle(labPackages(lab))) };
+  }
+  return out;
 }
 
 const DEMAND_FILE = join(STATE_DIR, 'host-demand.json');
@@ -379,7 +393,16 @@ export class LabRunner {
         sandboxed = { pool: box.pool, side: box.side };
       }
       const template = ep.postgres ? await ensureTemplate(ep.postgres, join(tree.src, 'schema.sql')) : '';
-      provided = { slug: lab.slug, src: tree.src, build, endpoints: ep, template, settings: lab.settings, sandbox: sandboxed };
+      provided = {
+        slug: lab.slug,
+        src: tree.src,
+        build,
+        endpoints: ep,
+        template,
+        settings: lab.settings,
+        sandbox: sandboxed,
+        trees: otherTrees(lab),
+      };
     } catch (e) {
       result.error = (e as Error).message;
       return done();

@@ -1,9 +1,10 @@
 /**
  * `lab serve`: a lab's service, by hand. It takes its share of the servers the way a test file does
  * (testing/fixtures.ts: its own database and role, Redis logical database, replica copy), seeds it
- * from labs/X/load/seed.sql, starts the stubs lab.json "serve" declares (a card acquirer, say),
- * runs N instances of the tree in host processes, and puts a round-robin proxy in front of them on
- * one port. `lab load` points k6 at that port.
+ * from labs/X/load/seed.sql, starts the stubs lab.json "serve" declares (a card acquirer, say) and
+ * its "workers" (createWorker processes, e.g. a job queue's), runs N instances of the tree in host
+ * processes, and puts a round-robin proxy in front of them on one port. `lab load` points k6 at
+ * that port.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
@@ -15,7 +16,7 @@ import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
 import { endpointsFor } from './runner.js';
 import { CONFIG_KEY, setUpServices, tearDownServices, type FixtureState } from './testing/fixtures.js';
-import { startService, type Service } from './testing/service.js';
+import { startService, startWorkers, type Service } from './testing/service.js';
 import type { StagedTree } from './trees.js';
 
 export interface Served {
@@ -27,6 +28,8 @@ export interface Served {
   redisCli?: string;
   /** The stubs started for lab.json "serve", by the setting they fill. */
   stubs: Record<string, string>;
+  /** Worker processes (createWorker) started for lab.json "serve.workers", by pid. */
+  workers: number[];
   close(): Promise<void>;
 }
 
@@ -107,6 +110,10 @@ export async function serveLab(lab: Lab, tree: StagedTree, all: Endpoints, opts:
     for (const [name, url] of Object.entries(state.urls)) config[CONFIG_KEY[name as keyof typeof CONFIG_KEY]] = url;
     const service = await startService({ src: tree.src, build, config: config as never, instances: opts.instances });
     closers.push(() => service.close());
+    const workerCount = lab.serve?.workers ?? 0;
+    const workers =
+      workerCount > 0 ? await startWorkers({ src: tree.src, build, config: config as never, instances: workerCount }) : undefined;
+    if (workers) closers.push(() => workers.close());
     const proxy = roundRobin(service);
     const port = await listen(proxy, opts.port);
     closers.push(() => new Promise((r) => proxy.close(r)));
@@ -117,6 +124,7 @@ export async function serveLab(lab: Lab, tree: StagedTree, all: Endpoints, opts:
       psql: `psql '${db.href}'`,
       redisCli: state.urls.redis ? `redis-cli -u '${state.urls.redis}'` : undefined,
       stubs,
+      workers: workers?.instances.map((w) => w.pid) ?? [],
       close,
     };
   } catch (e) {

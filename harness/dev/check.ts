@@ -242,13 +242,13 @@ export function checkIds(lab: Lab, root: string): Problem[] {
 /** Nothing in a lab's folders but what the kit reads. */
 export function checkStray(lab: Lab, root: string): Problem[] {
   const problems: Problem[] = [];
-  const LAB_ENTRIES = new Set(['lab.json', 'README.md', 'src', 'test', 'load']);
+  const LAB_ENTRIES = new Set(['lab.json', 'README.md', 'src', 'test', 'load', ...(lab.trees?.length ? ['trees'] : [])]);
   for (const e of readdirSync(lab.dir))
     if (!LAB_ENTRIES.has(e))
       problems.push({ where: rel(root, join(lab.dir, e)), message: `stray: a lab folder holds only ${[...LAB_ENTRIES].join(', ')}` });
   const SOURCE = /\.(ts|sql|lua|json)$/;
   const scratch = /(\.orig|\.rej|~|\.swp|\.bak)$|^\.DS_Store$/;
-  for (const d of [lab.srcDir, lab.testDir, join(lab.dir, 'load')])
+  for (const d of [lab.srcDir, lab.testDir, join(lab.dir, 'load'), join(lab.dir, 'trees')])
     for (const f of filesUnder(d))
       if (scratch.test(f.split('/').at(-1)!))
         problems.push({ where: rel(root, join(d, f)), message: 'stray: an editor or patch leftover' });

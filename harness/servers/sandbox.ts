@@ -211,7 +211,8 @@ export async function openSandbox(spec: SandboxSpec): Promise<OpenSandbox> {
         MemorySwap: SANDBOX_LIMITS.memoryBytes,
         NanoCpus: SANDBOX_LIMITS.cpus * 1e9,
         CapDrop: ['ALL'],
-        CapAdd: ['SETUID', 'SETGID'],
+        // Switching to the services' user, and signalling them (SIGTERM, SIGKILL: kill(), a hung start).
+        CapAdd: ['SETUID', 'SETGID', 'KILL'],
         SecurityOpt: ['no-new-privileges'],
       },
     });

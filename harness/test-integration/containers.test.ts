@@ -14,6 +14,8 @@ import { createTestDatabase, dropTestDatabase, ensureTemplate } from '../databas
 import { IMAGES } from '../servers/images.js';
 import { assertOwnServers } from '../servers/own-servers.js';
 import { ROOT } from '../paths.js';
+import { PgStats } from '../testing/pg-stats.js';
+import { pgUrl } from '../endpoints.js';
 import { HOST_ID, HOST_LABEL, mineFilter, OWNER_LABEL } from '../servers/owner.js';
 
 let services: StartedServices;
@@ -201,5 +203,55 @@ describe('containers', () => {
     const left = await admin.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [[a.user, b.user]]);
     await admin.end();
     expect(left.rows, 'the roles go with their databases').toEqual([]);
+  });
+
+  test('when a session waits for a lock then watchLocks reports the longest wait from Postgres’s own figures, with the table, mode and blocker', async () => {
+    const pg = (await import('pg')).default;
+    const ep = services.endpoints.postgres!;
+    const dir = mkdtempSync(join(tmpdir(), 'locks-'));
+    writeFileSync(join(dir, 'schema.sql'), 'CREATE TABLE items (id int PRIMARY KEY, v int)');
+    const db = await createTestDatabase(ep, await ensureTemplate(ep, join(dir, 'schema.sql')));
+    const harness = new pg.Pool({ connectionString: pgUrl(ep, db.name), application_name: 'lab-harness' });
+    const service = new pg.Client({ connectionString: pgUrl(ep, db.name), application_name: 'svc-under-test' });
+    await service.connect();
+    try {
+      await harness.query('INSERT INTO items VALUES (1, 0)');
+      const stats = new PgStats(harness);
+      const quiet = stats.watchLocks({ everyMs: 20 });
+      await new Promise((r) => setTimeout(r, 200));
+      const none = await quiet.stop();
+      expect(none).toMatchObject({ longestMs: 0, waits: [] });
+      expect(none.samples).toBeGreaterThan(3);
+
+      const holder = await harness.connect();
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
+      const watch = stats.watchLocks({ everyMs: 20 });
+      const waiting = service.query('UPDATE items SET v = v + 1 WHERE id = 1');
+      await new Promise((r) => setTimeout(r, 700));
+      await holder.query('COMMIT');
+      holder.release();
+      await waiting;
+      const rep = await watch.stop();
+      // It waited about 700 ms; a sample sees it at most one interval (plus a busy machine's lag) before the end.
+      expect(rep.longestMs).toBeGreaterThanOrEqual(500);
+      expect(rep.longestMs).toBeLessThan(5_000);
+      expect(rep.waits).toHaveLength(1);
+      expect(rep.longest).toMatchObject({
+        applicationName: 'svc-under-test',
+        relation: 'items',
+        locktype: 'relation',
+        mode: 'RowExclusiveLock',
+      });
+      expect(rep.longest!.query).toMatch(/UPDATE items/);
+      expect(rep.longest!.blockedBy).toHaveLength(1);
+      // The harness's own sessions are never counted, unless asked for by name.
+      const own = stats.watchLocks({ applicationName: 'svc-under-test' });
+      expect((await own.stop()).waits).toEqual([]);
+    } finally {
+      await service.end();
+      await harness.end();
+      await dropTestDatabase(ep, db.name);
+    }
   });
 });

@@ -12,7 +12,8 @@ import type { ServiceName } from '../services.js';
 import type { ReplicationProbe } from '../replication.js';
 import { CONFIG_KEY, setUpServices, tearDownServices, type FixtureState } from './fixtures.js';
 import type { PgStats } from './pg-stats.js';
-import { startService, type LabConfig, type Service } from './service.js';
+import { Router, type RouterOptions } from './router.js';
+import { startService, startWorkers, type LabConfig, type Service, type Workers } from './service.js';
 import { trace } from '../trace.js';
 
 export interface ProvidedLab {
@@ -25,11 +26,17 @@ export interface ProvidedLab {
   template: string;
   settings: Record<string, unknown>;
   /**
-   * Set when the tree runs in a grading sandbox (harness/sandbox/): its instances come from the
+   * Set when the tree runs in a grading sandbox (servers/sandbox.ts): its instances come from the
    * sandbox's host pool, and what the harness listens on for them (fault points, stubs) is where the
    * sandbox reaches it, for the sandbox only.
    */
   sandbox?: { pool: string; side: ServiceSide };
+  /**
+   * Other trees a test may start instances of beside the tree under test (lab.json "trees"), each
+   * staged and compiled by the runner: "solution", or a tree the lab ships in labs/NN-slug/trees/NAME.
+   * They are the kit's own code: in a grading sandbox they run outside it, as the harness does.
+   */
+  trees?: Record<string, { src: string; build: string }>;
 }
 
 /** Where this file's service instances reach what the tests listen on for them. */
@@ -57,6 +64,11 @@ export interface ServiceOptions {
   databaseUrl?: string;
   redisUrl?: string;
   replicaUrl?: string;
+  /**
+   * Run another tree than the one under test, against the same database and Redis: a name lab.json
+   * lists in "trees" ("solution", or a tree the lab ships in labs/NN-slug/trees/NAME, e.g. "v1").
+   */
+  tree?: string;
 }
 
 export interface LabContext {
@@ -118,6 +130,17 @@ export interface LabContext {
   /** Starts (more) instances of the service; they stop after the file's tests. */
   startService(opts?: ServiceOptions): Promise<Service>;
   /**
+   * Starts processes of the tree's worker entry point, createWorker(config) (exported from app.ts
+   * beside createApp): each its own process, like a service instance, with no HTTP. Stopped after
+   * the file's tests; kill one with workers.instances[i].kill('SIGKILL').
+   */
+  startWorkers(opts?: ServiceOptions): Promise<Workers>;
+  /**
+   * A readiness-aware router on 127.0.0.1 (router.ts): add(instance) puts an instance behind it,
+   * which gets requests while its readiness probe answers 200. Closed after the file's tests.
+   */
+  router(opts?: RouterOptions): Promise<Router>;
+  /**
    * Runs fn while no other run on the same servers is inside its own exclusive section. For the
    * short, timing-sensitive bursts of a test (200 requests at once, reads with a latency bound):
    * when several trees are verified or graded at once, their bursts then never pile onto the CPU
@@ -135,8 +158,9 @@ const EXCLUSIVE_LOCK = 7_340_002;
 
 export function useLab(opts: UseLabOptions = {}): LabContext {
   const state: Partial<LabContext> = {};
-  const services: Service[] = [];
+  const services: Array<Service | Workers> = [];
   const faultPoints: FaultPoint[] = [];
+  const routers: Router[] = [];
   let provided: ProvidedLab;
   let fixtures: FixtureState | undefined;
 
@@ -155,16 +179,36 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
       for (const key of Object.values(CONFIG_KEY)) if (o[key] !== undefined) config[key] = o[key];
       return { ...config, settings: { ...provided.settings, ...opts.settings, ...o.settings } } as LabConfig;
     };
+    const treeOf = (name?: string) => {
+      if (name === undefined) return { src: provided.src, build: provided.build };
+      const t = provided.trees?.[name];
+      if (!t)
+        throw new Error(
+          `no tree "${name}": lab.json "trees" lists ${
+            Object.keys(provided.trees ?? {})
+              .map((n) => `"${n}"`)
+              .join(', ') || 'none'
+          }`,
+        );
+      return t;
+    };
+    // The tree under test runs in the run's grading sandbox, when it has one; the kit's own trees
+    // (lab.json "trees") run outside it, as the harness does.
+    const poolOf = (name?: string) => (name === undefined ? provided.sandbox?.pool : undefined);
     state.startService = async (o: ServiceOptions = {}) => {
-      const s = await startService({
-        src: provided.src,
-        build: provided.build,
-        config: state.config!(o),
-        instances: o.instances ?? 1,
-        pool: provided.sandbox?.pool,
-      });
+      const s = await startService({ ...treeOf(o.tree), config: state.config!(o), instances: o.instances ?? 1, pool: poolOf(o.tree) });
       services.push(s);
       return s;
+    };
+    state.startWorkers = async (o: ServiceOptions = {}) => {
+      const w = await startWorkers({ ...treeOf(o.tree), config: state.config!(o), instances: o.instances ?? 1, pool: poolOf(o.tree) });
+      services.push(w);
+      return w;
+    };
+    state.router = async (o?: RouterOptions) => {
+      const r = await Router.open(o);
+      routers.push(r);
+      return r;
     };
     state.faultPoint = async (server) => {
       const ep = provided.endpoints[server];
@@ -207,6 +251,7 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
     await Promise.allSettled([
       ...services.map((s) => s.close()),
       ...faultPoints.map((f) => f.close()),
+      ...routers.map((r) => r.close()),
       fixtures ? tearDownServices(fixtures) : undefined,
     ]);
     trace('fixture-done');

@@ -46,10 +46,35 @@ export interface StartRequest {
   /** How long createApp + listen may take before the start counts as hung. */
   timeoutMs: number;
   /**
-   * The host pool to take a host from (a Unix socket path): a grading sandbox's (sandbox/), else
-   * LAB_HOST_POOL's, else a host is forked here.
+   * The host pool to take a host from (a Unix socket path): a grading sandbox's (servers/sandbox.ts),
+   * else LAB_HOST_POOL's, else a host is forked here.
    */
   pool?: string;
+  /**
+   * What to run: 'app' (default) calls createApp(config) and listens; 'worker' calls the tree's
+   * createWorker(config), exported from app.ts beside createApp, which listens on nothing.
+   */
+  entry?: 'app' | 'worker';
+}
+
+/** How a host process ended, and (after kill()) how long it took to end once signalled. */
+export interface ExitStatus {
+  /** The exit code, or null when a signal ended it. */
+  code: number | null;
+  /** The signal that ended it, or null when it exited by itself. */
+  signal: NodeJS.Signals | null;
+  /** kill(): milliseconds from sending the signal to the process's exit. */
+  ms?: number;
+  /** kill(): the process outlived `waitMs` and the harness SIGKILLed it (code and signal are then that kill's). */
+  forced?: boolean;
+}
+
+/** The signals a test may send an instance. */
+export type KillSignal = 'SIGTERM' | 'SIGKILL' | 'SIGINT';
+
+export interface KillOptions {
+  /** How long to wait for the process to exit before SIGKILLing it (default 30 s). */
+  waitMs?: number;
 }
 
 /** A started instance's process, wherever it was forked. */
@@ -61,6 +86,10 @@ export interface HostHandle {
   /** What the process printed (stdout and stderr), most recent last. */
   logs(): string;
   exited(): boolean;
+  /** How it ended, once it has. */
+  exitStatus(): ExitStatus | undefined;
+  /** Sends the signal, waits for the process to exit (SIGKILL after opts.waitMs), and says how and when it ended. */
+  kill(signal: KillSignal, opts?: KillOptions): Promise<ExitStatus>;
   close(): Promise<void>;
 }
 
@@ -97,6 +126,7 @@ export class Host {
   readonly child: ChildProcess;
   private log = '';
   private exitedFlag = false;
+  private status?: ExitStatus;
   private readonly listeners = new Set<(chunk: string) => void>();
   /** Resolves once the host has loaded and waits for its start message. */
   readonly idle: Promise<void>;
@@ -130,7 +160,10 @@ export class Host {
     };
     this.child.stdout!.on('data', append);
     this.child.stderr!.on('data', append);
-    this.child.on('exit', () => (this.exitedFlag = true));
+    this.child.on('exit', (code, signal) => {
+      this.exitedFlag = true;
+      this.status = { code, signal };
+    });
     // A send to a host that has just gone away must never crash the run that owns it.
     this.child.on('error', () => undefined);
     this.idle = new Promise((resolveIdle, reject) => {
@@ -151,6 +184,30 @@ export class Host {
   exited(): boolean {
     return this.exitedFlag;
   }
+  exitStatus(): ExitStatus | undefined {
+    return this.status && { ...this.status };
+  }
+
+  /**
+   * Sends `signal` and resolves once the process has exited, with its exit code or signal and the
+   * time it took. A process still running after `waitMs` is SIGKILLed (`forced`).
+   */
+  async kill(signal: KillSignal, { waitMs = 30_000 }: KillOptions = {}): Promise<ExitStatus> {
+    const child = this.child;
+    if (this.status) return { ...this.status, ms: 0 };
+    const done = new Promise<void>((r) => child.once('exit', () => r()));
+    const t0 = performance.now();
+    let forced = false;
+    child.kill(signal);
+    const timer = setTimeout(() => {
+      forced = true;
+      child.kill('SIGKILL');
+    }, waitMs);
+    await done;
+    clearTimeout(timer);
+    return { ...this.status!, ms: Math.round(performance.now() - t0), ...(forced ? { forced } : {}) };
+  }
+
   onOutput(listener: (chunk: string) => void): void {
     this.listeners.add(listener);
   }
@@ -200,7 +257,15 @@ export class Host {
           if (settled) return;
           startClock();
           try {
-            this.child.send({ type: 'start', src: req.src, build: req.build, config: req.config, appName: req.appName }, (err) => {
+            const start = {
+              type: 'start',
+              src: req.src,
+              build: req.build,
+              config: req.config,
+              appName: req.appName,
+              entry: req.entry ?? 'app',
+            };
+            this.child.send(start, (err) => {
               if (err) fail(`the host could not be reached (${err.message})`);
             });
           } catch (e) {
@@ -236,6 +301,8 @@ async function launchLocal(req: StartRequest): Promise<HostHandle> {
     port,
     logs: () => host.logs(),
     exited: () => host.exited(),
+    exitStatus: () => host.exitStatus(),
+    kill: (signal, opts) => host.kill(signal, opts),
     close: () => host.close(),
   };
 }
@@ -256,7 +323,8 @@ type PoolMessage =
   | { type: 'log'; chunk: string }
   | { type: 'ready'; pid: number; port: number; host?: string }
   | { type: 'error'; message: string }
-  | { type: 'exit' };
+  | { type: 'exit'; status?: ExitStatus }
+  | { type: 'killed'; status: ExitStatus };
 
 function lines(socket: Socket, onLine: (line: string) => void): void {
   let buf = '';
@@ -408,15 +476,20 @@ export class HostPool {
       if (!host) return;
       const h = host;
       void h.close().then(() => {
-        send({ type: 'exit' });
+        send({ type: 'exit', status: h.exitStatus() });
         socket.end();
       });
     };
     socket.on('error', () => undefined);
     socket.on('close', release);
     lines(socket, (line) => {
-      const m = JSON.parse(line) as { type: 'start'; req: StartRequest } | { type: 'close' };
+      const m = JSON.parse(line) as
+        { type: 'start'; req: StartRequest } | { type: 'close' } | { type: 'kill'; signal: KillSignal; waitMs?: number };
       if (m.type === 'close') return release();
+      if (m.type === 'kill') {
+        if (host) void host.kill(m.signal, { waitMs: m.waitMs }).then((status) => send({ type: 'killed', status }));
+        return;
+      }
       if (asked) return;
       asked = true;
       void this.take().then((h) => {
@@ -424,7 +497,7 @@ export class HostPool {
         host = h;
         if (h.logs()) send({ type: 'log', chunk: h.logs() });
         h.onOutput((chunk) => send({ type: 'log', chunk }));
-        h.child.once('exit', () => send({ type: 'exit' }));
+        h.child.once('exit', () => send({ type: 'exit', status: h.exitStatus() }));
         h.start(m.req).then(
           (port) => send({ type: 'ready', pid: h.child.pid!, port, host: this.opts.advertise }),
           (e: Error) => {
@@ -456,7 +529,9 @@ function launchPooled(socketPath: string, req: StartRequest): Promise<HostHandle
     const socket = createConnection(socketPath);
     let log = '';
     let exited = false;
+    let status: ExitStatus | undefined;
     let settled = false;
+    const killWaiters: ((s: ExitStatus) => void)[] = [];
     let closed: Promise<void> | undefined;
     const gone = new Promise<void>((r) => socket.once('close', () => r()));
     socket.on('error', (e) => {
@@ -479,8 +554,14 @@ function launchPooled(socketPath: string, req: StartRequest): Promise<HostHandle
       if (m.type === 'log') {
         log += m.chunk;
         if (log.length > LOG_LIMIT) log = log.slice(-LOG_LIMIT);
-      } else if (m.type === 'exit') exited = true;
-      else if (m.type === 'error' && !settled) {
+      } else if (m.type === 'exit') {
+        exited = true;
+        status ??= m.status;
+      } else if (m.type === 'killed') {
+        exited = true;
+        status = { code: m.status.code, signal: m.status.signal };
+        for (const w of killWaiters.splice(0)) w(m.status);
+      } else if (m.type === 'error' && !settled) {
         settled = true;
         reject(new ServiceStartError(m.message));
       } else if (m.type === 'ready' && !settled) {
@@ -491,6 +572,15 @@ function launchPooled(socketPath: string, req: StartRequest): Promise<HostHandle
           port: m.port,
           logs: () => log,
           exited: () => exited,
+          exitStatus: () => status && { ...status },
+          kill: (signal, opts = {}) => {
+            if (status) return Promise.resolve({ ...status, ms: 0 });
+            return new Promise<ExitStatus>((resolveKill, rejectKill) => {
+              killWaiters.push(resolveKill);
+              if (socket.destroyed) return rejectKill(new Error(`instance ${req.index + 1}: the host pool connection is gone`));
+              socket.write(JSON.stringify({ type: 'kill', signal, waitMs: opts.waitMs }) + '\n');
+            });
+          },
           close: () =>
             (closed ??= (async () => {
               if (!socket.destroyed) socket.write(JSON.stringify({ type: 'close' }) + '\n');

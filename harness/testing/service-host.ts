@@ -5,9 +5,17 @@
  * It runs under plain `node` (compiled by build.ts), so it imports only Node's built-ins.
  *
  * Protocol (over the IPC channel): once loaded, the host says { type: 'idle' }; the parent sends
- * { type: 'start', src, build, config, appName } once; the host answers { type: 'ready', port } or
- * { type: 'error', message }. The parent sends { type: 'close' } to stop. If the parent goes away,
+ * { type: 'start', src, build, config, appName, entry } once; the host answers { type: 'ready', port }
+ * or { type: 'error', message }. The parent sends { type: 'close' } to stop. If the parent goes away,
  * the host exits.
+ *
+ * entry 'app' (the default) runs createApp(config) and listens on 127.0.0.1, port 0; entry 'worker'
+ * runs createWorker(config), exported from app.ts beside createApp, which returns { close() } and
+ * listens on nothing (the host answers port 0). createApp may also return started(server), which
+ * the host calls with the listening http.Server (a service that drains and closes it on SIGTERM
+ * needs it). Signals are the service's own business: the host
+ * installs no handler, so a SIGTERM the service does not handle ends it as it would end any Node
+ * process.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -65,6 +73,7 @@ interface StartMessage {
   build: string;
   config: unknown;
   appName: string;
+  entry?: 'app' | 'worker';
 }
 
 async function waitForStart(): Promise<StartMessage> {
@@ -99,20 +108,23 @@ async function main(): Promise<void> {
   // Named in ps, top and process accounting: a service instance, not the harness.
   process.title = 'lab-host';
   nonBlockingOutput();
-  const { src, build, config, appName } = await waitForStart();
+  const { src, build, config, appName, entry = 'app' } = await waitForStart();
   // pg reads PGAPPNAME when a client is created, so this names the service's sessions.
   process.env.PGAPPNAME = appName;
-  let mod: { createApp?: unknown };
+  let mod: { createApp?: unknown; createWorker?: unknown };
   try {
     vendorFor(build);
     mod = await import(pathToFileURL(join(build, 'app.js')).href);
   } catch (e) {
     throw Object.assign(e as Error, { phase: 'importing app.ts' });
   }
+  if (entry === 'worker') return runWorker(mod, src, config);
   if (typeof mod.createApp !== 'function') throw new Error(`${join(src, 'app.ts')} does not export createApp(config)`);
   interface Made {
     app: { listen(port: number, host: string, cb: (err?: Error) => void): Server };
     close(): Promise<void>;
+    /** Optional: handed the listening server, for a service that shuts itself down (its own SIGTERM handler). */
+    started?(server: Server): void;
   }
   let made: Made;
   try {
@@ -129,6 +141,13 @@ async function main(): Promise<void> {
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
+  if (typeof made.started === 'function') {
+    try {
+      made.started(server);
+    } catch (e) {
+      throw Object.assign(e as Error, { phase: 'started(server)' });
+    }
+  }
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
@@ -142,6 +161,28 @@ async function main(): Promise<void> {
     if (m?.type === 'close') void shutdown();
   });
   send({ type: 'ready', port });
+}
+
+/** entry 'worker': createWorker(config) starts its work and returns { close() }; nothing listens. */
+async function runWorker(mod: { createWorker?: unknown }, src: string, config: unknown): Promise<void> {
+  if (typeof mod.createWorker !== 'function')
+    throw new Error(`${join(src, 'app.ts')} does not export createWorker(config) (the worker's entry point, beside createApp)`);
+  let made: { close?: unknown };
+  try {
+    made = (await (mod.createWorker as (c: unknown) => unknown)(config)) as typeof made;
+  } catch (e) {
+    throw Object.assign(e as Error, { phase: 'createWorker(config)' });
+  }
+  if (!made || typeof made.close !== 'function') throw new Error('createWorker(config) must return { close }');
+  const close = made.close as () => Promise<void>;
+  let closing = false;
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type !== 'close' || closing) return;
+    closing = true;
+    // A worker may be finishing a job: it gets a little longer than an app to close.
+    void Promise.race([Promise.resolve().then(close), new Promise((r) => setTimeout(r, 4_000))]).finally(() => process.exit(0));
+  });
+  send({ type: 'ready', port: 0 });
 }
 
 main().catch((e: unknown) => {

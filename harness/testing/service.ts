@@ -4,10 +4,10 @@
  * then visible as the bug it is.
  */
 import { scanForConcepts } from '../teach.js';
-import { launchHost, type HostHandle } from './host.js';
+import { launchHost, type ExitStatus, type HostHandle, type KillOptions, type KillSignal } from './host.js';
 import { HttpClient } from './http.js';
 
-export { ServiceStartError } from './host.js';
+export { ServiceStartError, type ExitStatus, type KillOptions, type KillSignal } from './host.js';
 
 /** What every service's createApp(config) receives. */
 export interface LabConfig {
@@ -27,6 +27,26 @@ export interface Instance {
   logs(): string;
   /** True once the process has exited. */
   exited(): boolean;
+  /** How the process ended (exit code or signal), once it has. */
+  exitStatus(): ExitStatus | undefined;
+  /**
+   * Sends the process a signal, as an orchestrator would (SIGTERM to stop it, SIGKILL for a crash),
+   * and resolves once it has exited: its exit code or signal, and how many ms it took. A process
+   * still running after `waitMs` (default 30 s) is SIGKILLed and reported `forced`.
+   */
+  kill(signal: KillSignal, opts?: KillOptions): Promise<ExitStatus>;
+}
+
+/** A worker process (createWorker): an instance with no HTTP. */
+export type WorkerInstance = Omit<Instance, 'url' | 'http'>;
+
+/** Instances of the tree's worker entry point, createWorker(config). */
+export interface Workers {
+  appName: string;
+  instances: WorkerInstance[];
+  logs(): string;
+  loggedConcepts(): Map<string, number>;
+  close(): Promise<void>;
 }
 
 export interface Service {
@@ -53,6 +73,8 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** The host pool of the run's grading sandbox, when it has one (host.ts StartRequest.pool). */
   pool?: string;
+  /** 'app' (default): createApp(config), listening; 'worker': createWorker(config). */
+  entry?: 'app' | 'worker';
 }
 
 function startInstance(index: number, opts: StartOptions, appName: string): Promise<HostHandle> {
@@ -64,6 +86,7 @@ function startInstance(index: number, opts: StartOptions, appName: string): Prom
     appName,
     timeoutMs: opts.startTimeoutMs ?? 20_000,
     pool: opts.pool,
+    entry: opts.entry ?? 'app',
   });
 }
 
@@ -71,7 +94,7 @@ let serviceCounter = 0;
 
 export async function startService(opts: StartOptions): Promise<Service> {
   const n = opts.instances ?? 1;
-  const appName = `lab-service-${process.pid}-${++serviceCounter}`;
+  const appName = `lab-${opts.entry === 'worker' ? 'worker' : 'service'}-${process.pid}-${++serviceCounter}`;
   const settled = await Promise.allSettled(Array.from({ length: n }, (_, i) => startInstance(i, opts, appName)));
   const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -81,7 +104,16 @@ export async function startService(opts: StartOptions): Promise<Service> {
   }
   const instances: Instance[] = started.map((h, index) => {
     const url = `http://${h.host}:${h.port}`;
-    return { index, url, http: new HttpClient(url), pid: h.pid, logs: () => h.logs(), exited: () => h.exited() };
+    return {
+      index,
+      url,
+      http: new HttpClient(url),
+      pid: h.pid,
+      logs: () => h.logs(),
+      exited: () => h.exited(),
+      exitStatus: () => h.exitStatus(),
+      kill: (signal, o) => h.kill(signal, o),
+    };
   });
   let closed = false;
   const service: Service = {
@@ -97,4 +129,16 @@ export async function startService(opts: StartOptions): Promise<Service> {
     },
   };
   return service;
+}
+
+/** Starts `instances` processes of the tree's createWorker(config): same hosts, same isolation, no HTTP. */
+export async function startWorkers(opts: Omit<StartOptions, 'entry'>): Promise<Workers> {
+  const s = await startService({ ...opts, entry: 'worker' });
+  return {
+    appName: s.appName,
+    instances: s.instances.map(({ url: _url, http: _http, ...w }) => w),
+    logs: s.logs,
+    loggedConcepts: s.loggedConcepts,
+    close: s.close,
+  };
 }

@@ -68,6 +68,8 @@ export const serve: Command = {
       out(`  database    ${s.psql}`);
       if (s.redisCli) out(`  redis       ${s.redisCli}`);
       for (const [key, url] of Object.entries(s.stubs)) out(`  stub        ${key} = ${url}`);
+      if (s.workers.length)
+        out(`  workers     ${s.workers.length} process${s.workers.length === 1 ? '' : 'es'} (createWorker), pids ${s.workers.join(', ')}`);
       out(`  seed        ${relative(process.cwd(), join(lab.dir, 'load', 'seed.sql'))}`);
       out(c.dim('Ctrl-C stops the instances and removes the containers.'));
       await untilInterrupted();
