@@ -390,7 +390,7 @@ export class LabRunner {
         });
         opened(box);
         ep = box.endpoints;
-        sandboxed = { pool: box.pool, side: box.side };
+        sandboxed = { pool: box.pool, side: box.side, address: box.address };
       }
       const template = ep.postgres ? await ensureTemplate(ep.postgres, join(tree.src, 'schema.sql')) : '';
       provided = {

@@ -69,8 +69,9 @@ export interface OpenSandbox {
   side: { host: string; allow: string[] };
   /** The submission's servers at their addresses on the sandbox network (reachable from here too). */
   endpoints: Endpoints;
-  /** The container's id. */
+  /** The container's id, and its address on the sandbox network (where services listen). */
   id: string;
+  address: string;
   close(): Promise<void>;
 }
 
@@ -224,6 +225,7 @@ export async function openSandbox(spec: SandboxSpec): Promise<OpenSandbox> {
       side: { host: gateway, allow: [ready.address, gateway] },
       endpoints,
       id: container.id,
+      address: ready.address,
       close,
     };
   } catch (e) {

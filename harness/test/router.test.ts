@@ -130,6 +130,6 @@ describe('Router', () => {
     while (r.backend(b)!.ready && performance.now() < until) await new Promise((res) => setTimeout(res, 10));
     expect(r.backend(b)!.ready).toBe(false);
     expect(r.transitions.at(-1)).toMatchObject({ url: b.url, ready: false, saw: 'ECONNREFUSED' });
-    expect(() => r.add('http://10.0.0.1:80')).toThrow(/loopback only/);
+    expect(() => r.add('http://10.0.0.1:80')).toThrow(/this machine's instances only/);
   });
 });

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HttpClient } from '../testing/http.js';
-import { isLoopback, quantile, steadyTraffic } from '../testing/traffic.js';
+import { isLocalTarget, quantile, steadyTraffic } from '../testing/traffic.js';
 
 let server: Server;
 let client: HttpClient;
@@ -81,12 +81,14 @@ describe('steadyTraffic', () => {
   test('when asked for more than its bounds or a target off loopback then it refuses in one line', async () => {
     expect(() => steadyTraffic(client, { rate: 5_000, durationMs: 100 })).toThrow(/rate must be in \(0, 2000\]/);
     expect(() => steadyTraffic(client, { rate: 10, durationMs: 600_000 })).toThrow(/durationMs must be in \(0, 120000\]/);
-    expect(() => steadyTraffic(new HttpClient('http://10.1.2.3:80'), { rate: 10, durationMs: 100 })).toThrow(/loopback only/);
+    expect(() => steadyTraffic(new HttpClient('http://10.1.2.3:80'), { rate: 10, durationMs: 100 })).toThrow(
+      /this machine's instances only/,
+    );
     const fn = steadyTraffic(() => new HttpClient('http://example.com'), { rate: 10, durationMs: 100 });
-    await expect(fn.done).rejects.toThrow(/loopback only, not to http:\/\/example.com/);
-    expect(isLoopback('http://127.0.0.1:3000')).toBe(true);
-    expect(isLoopback('http://[::1]:3000')).toBe(true);
-    expect(isLoopback('http://192.168.1.1')).toBe(false);
+    await expect(fn.done).rejects.toThrow(/this machine.s instances only, not to http:\/\/example.com/);
+    expect(isLocalTarget('http://127.0.0.1:3000')).toBe(true);
+    expect(isLocalTarget('http://[::1]:3000')).toBe(true);
+    expect(isLocalTarget('http://192.168.1.1')).toBe(false);
   });
 
   test('quantiles are nearest-rank', () => {

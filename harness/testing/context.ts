@@ -30,7 +30,7 @@ export interface ProvidedLab {
    * sandbox's host pool, and what the harness listens on for them (fault points, stubs) is where the
    * sandbox reaches it, for the sandbox only.
    */
-  sandbox?: { pool: string; side: ServiceSide };
+  sandbox?: { pool: string; side: ServiceSide; address: string };
   /**
    * Other trees a test may start instances of beside the tree under test (lab.json "trees"), each
    * staged and compiled by the runner: "solution", or a tree the lab ships in labs/NN-slug/trees/NAME.

@@ -13,7 +13,7 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpClient } from './http.js';
-import { isLoopback } from './traffic.js';
+import { isLocalTarget } from './traffic.js';
 
 export interface RouterOptions {
   /** The readiness path probed on every backend (default /ready). */
@@ -86,7 +86,7 @@ export class Router {
   /** Starts probing a backend; it gets requests once its probe answers 200. */
   add(target: string | { url: string }): Backend {
     const url = typeof target === 'string' ? target : target.url;
-    if (!isLoopback(url)) throw new Error(`the router forwards to loopback only, not to ${url}`);
+    if (!isLocalTarget(url)) throw new Error(`the router forwards to this machine's instances only, not to ${url}`);
     if (this.backends.some((b) => b.url === url && !b.removed)) throw new Error(`${url} is already behind the router`);
     const b: Backend = { url, ready: false, removed: false, served: 0, failed: 0, probeFailures: 0 };
     this.backends.push(b);

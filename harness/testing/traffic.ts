@@ -12,6 +12,7 @@
  * (histograms, counts), while these tests need each request's own outcome and time (which one
  * failed, during which step) and targets that change mid-run. This is a timer and node:http.
  */
+import { inject } from 'vitest';
 import { HttpClient, type HttpResponse } from './http.js';
 
 export const MAX_RATE = 2_000;
@@ -85,10 +86,20 @@ export type TrafficTarget = HttpClient | readonly HttpClient[] | ((i: number) =>
 
 const isOk = (o: TrafficOutcome) => o.status >= 200 && o.status < 300;
 
-/** Loopback only: 127.0.0.0/8, ::1, localhost. */
-export function isLoopback(url: string): boolean {
+/**
+ * This machine only: loopback (127.0.0.0/8, ::1, localhost), or the address of this run's grading
+ * sandbox, the container on this machine where the tree's instances listen (servers/sandbox.ts).
+ */
+export function isLocalTarget(url: string): boolean {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  if (host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
+  let sandbox: string | undefined;
+  try {
+    sandbox = inject('lab')?.sandbox?.address;
+  } catch {
+    /* not in a lab's test run */
+  }
+  return sandbox !== undefined && host === sandbox;
 }
 
 export function quantile(sorted: readonly number[], q: number): number {
@@ -143,7 +154,7 @@ export function steadyTraffic(target: TrafficTarget, opts: TrafficOptions): Traf
   if (!(durationMs > 0 && durationMs <= MAX_DURATION_MS))
     throw new RangeError(`steadyTraffic: durationMs must be in (0, ${MAX_DURATION_MS}], not ${durationMs}`);
   for (const c of target instanceof HttpClient ? [target] : typeof target === 'function' ? [] : target)
-    if (!isLoopback(c.baseUrl)) throw new Error(`steadyTraffic sends to loopback only, not to ${c.baseUrl}`);
+    if (!isLocalTarget(c.baseUrl)) throw new Error(`steadyTraffic sends to this machine's instances only, not to ${c.baseUrl}`);
   const pick: (i: number) => HttpClient =
     typeof target === 'function' ? target : target instanceof HttpClient ? () => target : (i) => target[i % target.length]!;
   const request: (i: number) => TrafficRequest = opts.request ?? (() => ({ path: '/' }));
@@ -162,7 +173,7 @@ export function steadyTraffic(target: TrafficTarget, opts: TrafficOptions): Traf
     const dueMs = (i * 1000) / rate;
     const sentMs = performance.now() - t0;
     const client = pick(i);
-    if (!isLoopback(client.baseUrl)) throw new Error(`steadyTraffic sends to loopback only, not to ${client.baseUrl}`);
+    if (!isLocalTarget(client.baseUrl)) throw new Error(`steadyTraffic sends to this machine's instances only, not to ${client.baseUrl}`);
     const base = { i, dueMs, sentMs, target: client.baseUrl };
     if (pending.size >= maxInFlight) {
       outcomes.push({ ...base, status: 0, dropped: true, error: `dropped: ${maxInFlight} requests already in flight`, ms: 0 });
