@@ -149,6 +149,13 @@ export function checkTestImports(lab: Lab, root: string): Problem[] {
           message: `imports "${spec}", which is not a runtime dependency of the kit (nor vitest, nor node:)`,
         });
     }
+    // A server the tests run for the service to call must listen where the service reaches it: in
+    // `lab grade` the service runs in a sandbox container, for which the grader's loopback is not there.
+    if (/\.listen\([^)]*['"](?:127\.0\.0\.1|localhost|::1)['"]/.test(text))
+      problems.push({
+        where: rel(root, file),
+        message: 'listens on loopback by hand: use listenForService(server) (harness/testing), which a sandboxed service can reach',
+      });
   }
   return problems;
 }

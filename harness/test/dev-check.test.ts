@@ -84,6 +84,16 @@ describe('lab dev check rules', () => {
     ]);
   });
 
+  it('a test server that listens on loopback by hand, which a sandboxed service cannot reach', () => {
+    appendFileSync(
+      join(lab().testDir, 'widgets.test.ts'),
+      "\nconst stub = require('node:http').createServer();\nstub.listen(0, '127.0.0.1');\n",
+    );
+    expect(structural()).toEqual([
+      'labs/01-widgets/test/widgets.test.ts: listens on loopback by hand: use listenForService(server) (harness/testing), which a sandboxed service can reach',
+    ]);
+  });
+
   it('stray files in a lab, its starter and its solution', () => {
     writeFileSync(join(lab().dir, 'notes.txt'), 'x');
     writeFileSync(join(lab().srcDir, 'app.ts.orig'), 'x');

@@ -1,12 +1,12 @@
 /**
- * A stand-in for the mail provider, run by the tests (not by the service): a tiny HTTP server on
- * 127.0.0.1 that takes POST /messages and records every call, per order (the `reference` the
- * service sends). Like a real provider it honours `Idempotency-Key`: a call whose key it has seen
+ * A stand-in for the mail provider, run by the tests (not by the service): a tiny HTTP server,
+ * listening where the service reaches it (listenForService), that takes POST /messages and records
+ * every call, per order (the `reference` the service sends). Like a real provider it honours `Idempotency-Key`: a call whose key it has seen
  * before sends nothing and answers what the first one did. The tests can make it slow, hold a call
  * without ever answering (so a worker can be killed mid-job), or fail for an order.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenForService } from '../../../harness/testing/index.js';
 
 export interface MailCall {
   reference: string;
@@ -42,11 +42,7 @@ export class MailerStub {
     let stub!: MailerStub;
     const server = createServer((req, res) => void stub.handle(req, res));
     server.keepAliveTimeout = 60_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    stub = new MailerStub(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    stub = new MailerStub(server, await listenForService(server));
     return stub;
   }
 
