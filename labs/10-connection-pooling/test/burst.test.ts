@@ -9,10 +9,21 @@ import { overlap, points, useLab, type HttpResponse, type Service, type Settled 
 import { budget, LIMITS, limitConnections, logged, report, SessionSampler, tally } from './api.js';
 
 const BURST = 200;
-const lab = useLab({ instances: 0, settings: { ...LIMITS } });
+/**
+ * The dashboard's report takes about 50 ms, as the real one does: long enough that sessions opened
+ * per request overlap (a 2 ms report lets even a session per request slip under the sampler), short
+ * enough that 16 sessions serve the burst in under a second. The acquire time-out is generous: this
+ * file is about the burst, not about refusing.
+ */
+const REPORT_SQL = `WITH pause AS (SELECT pg_sleep(0.05))
+  SELECT c.region, count(*)::int AS orders FROM pause, orders o JOIN customers c ON c.id = o.customer_id GROUP BY c.region ORDER BY c.region`;
+const lab = useLab({ instances: 0, settings: { ...LIMITS, acquireTimeoutMs: 10_000 } });
 let service: Service;
 
 beforeAll(async () => {
+  await lab.db.query(`INSERT INTO saved_reports (name, title, sql) VALUES ('dashboard', 'Orders per region, for the wall screens', $1)`, [
+    REPORT_SQL,
+  ]);
   await limitConnections(lab, LIMITS.connectionLimit);
   service = await lab.startService({ instances: LIMITS.instances });
 });
@@ -22,7 +33,7 @@ async function burst(): Promise<{ results: Settled<HttpResponse>[]; peak: number
   // Exclusive: another tree's burst on the same Postgres at the same moment would slow both down.
   return lab.exclusive(async () => {
     const sampler = await SessionSampler.start(lab);
-    const results = await overlap(BURST, (i) => report(service, i, 'revenue-by-region', 30_000));
+    const results = await overlap(BURST, (i) => report(service, i, 'dashboard', 30_000));
     return { results, ...(await sampler.stop()) };
   });
 }

