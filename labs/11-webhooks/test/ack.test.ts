@@ -9,9 +9,10 @@ import { credits, deliver, is2xx, newCustomer, paymentEvent, PROVIDER_SECRET, sh
 
 const PROCESSING_MS = 2_000;
 /**
- * The provider gives up after 200 ms. The solution answers in 5–20 ms on an idle machine and
- * under 150 ms with both cores busy; 750 ms leaves room for a busy machine and is still far below
- * the 2 s an answer after the work takes.
+ * The provider gives up after 200 ms; the test allows 750 ms, so that a busy 2-core machine does
+ * not flake. The solution's answer is one INSERT (it passed in every verify round, sandboxed too,
+ * with up to six trees at once); an answer after the work takes at least PROCESSING_MS (2 s), which
+ * the decoy ack-after-work shows every time: the bound sits 2.7 times below it.
  */
 const ACK_BOUND_MS = 750;
 const lab = useLab({ instances: 2, settings: { providerSecret: PROVIDER_SECRET, processingMs: PROCESSING_MS } });
