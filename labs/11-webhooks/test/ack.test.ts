@@ -9,32 +9,35 @@ import { credits, deliver, is2xx, newCustomer, paymentEvent, PROVIDER_SECRET, sh
 
 const PROCESSING_MS = 2_000;
 /**
- * The provider gives up after 200 ms; the test allows 750 ms, so that a busy 2-core machine does
- * not flake. The solution's answer is one INSERT (it passed in every verify round, sandboxed too,
- * with up to six trees at once); an answer after the work takes at least PROCESSING_MS (2 s), which
- * the decoy ack-after-work shows every time: the bound sits 2.7 times below it.
+ * The provider gives up after 200 ms. Timing alone flakes on a busy 2-core machine (a correct
+ * service once answered in 1.0 s during a stall of the whole machine), so an answer counts as early
+ * when it came before the work could have been done: in less than PROCESSING_MS, and before the
+ * customer was credited (checked as soon as the answer arrives). An answer after the work (the
+ * decoy ack-after-work) fails both, every time, however fast or slow the machine.
  */
-const ACK_BOUND_MS = 750;
 const lab = useLab({ instances: 2, settings: { providerSecret: PROVIDER_SECRET, processingMs: PROCESSING_MS } });
 
 describe('acknowledging fast', () => {
   test(
-    `when the work takes ${PROCESSING_MS / 1000} s then the receiver still answers 2xx within ${ACK_BOUND_MS} ms and does the work afterwards`,
+    `when the work takes ${PROCESSING_MS / 1000} s then the receiver answers 2xx before doing it, and does it afterwards`,
     points(3, { id: 'fast-ack', timeout: 60_000 }),
     async () => {
       // Each instance's first request opens its database connections: make them before the clock matters.
       await Promise.all([lab.service.http(0).get('/health'), lab.service.http(1).get('/health')]);
       const customers = [newCustomer('ack'), newCustomer('ack'), newCustomer('ack')];
-      const answers = [];
-      for (const [i, customerId] of customers.entries())
-        answers.push(await deliver(lab.service, i, signed(JSON.stringify(paymentEvent(customerId, 900 + i)))));
-      const slowest = Math.max(...answers.map((r) => r.ms));
+      const answers: { status: number; ms: number; creditedAlready: boolean; text: string }[] = [];
+      for (const [i, customerId] of customers.entries()) {
+        const res = await deliver(lab.service, i, signed(JSON.stringify(paymentEvent(customerId, 900 + i))));
+        const creditedAlready = (await credits(lab, customerId)).count > 0;
+        answers.push({ status: res.status, ms: res.ms, creditedAlready, text: show(res) });
+      }
+      const late = answers.filter((r) => !is2xx(r.status) || r.ms >= PROCESSING_MS || r.creditedAlready);
       expect(
-        answers.every((r) => is2xx(r.status)) && slowest <= ACK_BOUND_MS,
-        `3 deliveries answered ${answers.map((r) => `${r.status} in ${Math.round(r.ms)} ms`).join(', ')} (first: ${show(answers[0]!)}). ` +
-          `The provider waits 200 ms (the test allows ${ACK_BOUND_MS} ms) and then sends the event again: with ${PROCESSING_MS} ms of ` +
-          'fulfilment inside the request, every event is delivered twice or more. Record the event, answer 2xx, and do the work after the answer',
-      ).toBe(true);
+        late.length,
+        `3 deliveries answered ${answers.map((r) => `${r.status} in ${Math.round(r.ms)} ms${r.creditedAlready ? ' (credit already applied)' : ''}`).join(', ')} ` +
+          `(first: ${answers[0]!.text}). The provider waits 200 ms and then sends the event again: an answer that comes only after the ` +
+          `${PROCESSING_MS} ms of fulfilment means every event is delivered twice or more. Record the event, answer 2xx, and do the work after the answer`,
+      ).toBe(0);
       for (const [i, customerId] of customers.entries()) {
         const applied = await eventually(async () => (await credits(lab, customerId)).count === 1, {
           timeoutMs: PROCESSING_MS + 8_000,
