@@ -10,10 +10,13 @@ import { EnvironmentError, LabError } from '../errors.js';
 import { dockerAvailable } from './containers.js';
 import { IMAGES, ryukImage } from './images.js';
 
-/** The images a lab run can start: Postgres, Redis, and Testcontainers' reaper unless it is disabled. */
+/**
+ * The images the kit can start: every one images.ts pins (Postgres, Redis, the grading sandbox's
+ * Node), and Testcontainers' reaper unless it is disabled.
+ */
 export function pinnedImages(): string[] {
   const ryuk = ryukImage();
-  return [IMAGES.postgres, IMAGES.redis, ...(ryuk ? [ryuk] : [])];
+  return [...Object.values(IMAGES), ...(ryuk ? [ryuk] : [])];
 }
 
 async function docker() {

@@ -21,7 +21,9 @@ export const images: Command = {
     const r = await step(`Loading images from ${file}`, () => loadImages(file));
     if (r.images.length) out(`${c.green('✔')} loaded: ${r.images.join(', ')}`);
     if (r.missing.length) {
-      out(`${c.red('✖')} ${file} did not hold: ${r.missing.join(', ')} (was it saved with the same LAB_POSTGRES_IMAGE / LAB_REDIS_IMAGE?)`);
+      out(
+        `${c.red('✖')} ${file} did not hold: ${r.missing.join(', ')} (was it saved with the same LAB_POSTGRES_IMAGE / LAB_REDIS_IMAGE / LAB_NODE_IMAGE?)`,
+      );
       return 1;
     }
     return 0;
