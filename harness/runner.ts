@@ -387,6 +387,8 @@ export class LabRunner {
           ...(await sandboxScripts()),
           preload: packages,
           endpoints: ep,
+          // Servers given for this run alone (a submission's own) are isolated with it.
+          ownServers: opts.endpoints !== undefined,
         });
         opened(box);
         ep = box.endpoints;

@@ -60,6 +60,12 @@ export interface SandboxSpec {
   endpoints: Endpoints;
   /** Idle hosts the agent keeps ahead. */
   poolSize?: number;
+  /**
+   * The servers are this submission's alone (grading): they leave Docker's default network once
+   * attached, so that nothing run inside them (a superuser's COPY … TO PROGRAM from the schema,
+   * say) reaches any other submission's servers there.
+   */
+  ownServers?: boolean;
 }
 
 export interface OpenSandbox {
@@ -103,7 +109,13 @@ interface Listed {
  * Attaches the containers behind `endpoints` (containers this process started) to the network,
  * and returns the endpoints at their addresses on it. `undo` collects the detaching.
  */
-async function attach(docker: Docker, endpoints: Endpoints, network: string, undo: (() => Promise<unknown>)[]): Promise<Endpoints> {
+async function attach(
+  docker: Docker,
+  endpoints: Endpoints,
+  network: string,
+  undo: (() => Promise<unknown>)[],
+  isolate: boolean,
+): Promise<Endpoints> {
   const mine = (await docker.listContainers({ filters: { label: mineFilter() } })) as Listed[];
   const byIp = new Map<string, string>();
   for (const c of mine) for (const n of Object.values(c.NetworkSettings?.Networks ?? {})) if (n.IPAddress) byIp.set(n.IPAddress, c.Id);
@@ -122,6 +134,7 @@ async function attach(docker: Docker, endpoints: Endpoints, network: string, und
       const info = (await docker.getContainer(id).inspect()) as Listed;
       const ip = info.NetworkSettings?.Networks?.[network]?.IPAddress;
       if (!ip) throw new Error(`the sandbox network gave ${key} no address`);
+      if (isolate && info.NetworkSettings?.Networks?.bridge) await docker.getNetwork('bridge').disconnect({ Container: id, Force: true });
       attached.set(id, ip);
     }
     Object.assign(inner, { [key]: { ...ep, host: attached.get(id)! } });
@@ -187,7 +200,7 @@ export async function openSandbox(spec: SandboxSpec): Promise<OpenSandbox> {
     const netInfo = (await network.inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } };
     const gateway = netInfo.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
     if (!gateway) throw new Error(`the sandbox network ${name} has no gateway address`);
-    const endpoints = await attach(docker, spec.endpoints, name, undo);
+    const endpoints = await attach(docker, spec.endpoints, name, undo, !!spec.ownServers);
     const readOnly = [spec.build, spec.hostScript, spec.agentScript, ...(spec.vendorDir ? [spec.vendorDir] : [])];
     const container = await docker.createContainer({
       name,
