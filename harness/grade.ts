@@ -18,6 +18,7 @@ import { defaultJobs, gatedPool, pool } from './jobs.js';
 import type { Endpoints } from './endpoints.js';
 import type { Lab } from './lab-schema.js';
 import { collectTests, type LabRunner, type RunnerSet, type RunResult, type TestResult } from './runner.js';
+import { holdIfInterrupted } from './interrupt.js';
 
 export interface LabGrade {
   lab: string;
@@ -315,6 +316,7 @@ export async function gradeSubmissions(
       // Whatever went wrong with this submission stays its own: the batch goes on.
       g = failedGrade(lab, s.learner, expected.get(lab.id)!, `could not be graded: ${(e as Error).message.split('\n')[0]}`, !!opts.sandbox);
     }
+    await holdIfInterrupted(); // Ctrl-C: no report for a grade its servers were taken from
     g.gradedAt = new Date().toISOString();
     opts.onGraded?.(g);
     const mine = [...(done.get(s.learner) ?? []), g];

@@ -24,6 +24,7 @@ import type { Figure } from './testing/evidence.js';
 import { HostPool, hostScriptPath } from './testing/host.js';
 import type { OpenSandbox } from './servers/sandbox.js';
 import { OWN_SIGNAL_HANDLER } from './pids.js';
+import { holdIfInterrupted } from './interrupt.js';
 import { trace } from './trace.js';
 import { stageTree, type StagedTree, type TreeSpec } from './trees.js';
 
@@ -357,6 +358,9 @@ export class LabRunner {
       return await this.runIn(lab, tree, opts, result, done, (s) => (sandbox = s));
     } finally {
       await sandbox?.close();
+      // Stopped by Ctrl-C: the servers went away under the run, and its failures are not the
+      // tree's. No caller gets them (interrupt.ts).
+      await holdIfInterrupted();
     }
   }
 

@@ -7,6 +7,7 @@ import { EnvironmentError, ServiceStartError } from '../errors.js';
 import { LabError } from '../errors.js';
 import { formatOptions, parseArgs } from './args.js';
 import { UsageError } from '../errors.js';
+import { holdIfInterrupted } from '../interrupt.js';
 import type { Command } from './command.js';
 import { dev } from './commands/dev.js';
 import { doctor } from './commands/doctor.js';
@@ -83,8 +84,11 @@ export async function main(argv: string[]): Promise<number> {
       console.log(commandHelp(cmd));
       return 0;
     }
-    return await cmd.run(parseArgs(rest, cmd.options, cmd.name));
+    const code = await cmd.run(parseArgs(rest, cmd.options, cmd.name));
+    await holdIfInterrupted(); // the signal's exit code, once its handler has cleaned up, not the command's
+    return code;
   } catch (e) {
+    await holdIfInterrupted();
     if (e instanceof UsageError) {
       console.error(`lab: ${e.message}`);
       return 2;

@@ -12,6 +12,7 @@ import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { randomBytes } from 'node:crypto';
 import { EnvironmentError } from '../errors.js';
 import { OWN_SIGNAL_HANDLER } from '../pids.js';
+import { interrupted, markInterrupted, refuseIfInterrupted } from '../interrupt.js';
 import { pgUrl, REDIS_DATABASES, redisUrl, type Endpoints } from '../endpoints.js';
 import { isOrphan, mineFilter, ownerLabels, thisHostFilter } from './owner.js';
 import { IMAGES, POSTGRES_ARGS, POSTGRES_SHM_BYTES, ryukImage, ryukMissing } from './images.js';
@@ -36,26 +37,41 @@ let handlersInstalled = false;
 function installCleanupHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
+  let exiting: Promise<never> | undefined;
+  // One clean-up, one exit: a crash while stopping for Ctrl-C (a client of a server just removed)
+  // still exits with the signal's code.
+  const stopThenExit = () =>
+    (exiting ??= stopAll().finally(() => {
+      const signal = interrupted();
+      process.exit(signal ? (signal === 'SIGINT' ? 130 : 143) : 1);
+    }) as Promise<never>);
   const onSignal = Object.assign(
     (signal: NodeJS.Signals) => {
-      void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      markInterrupted(signal);
+      void stopThenExit();
     },
     { [OWN_SIGNAL_HANDLER]: true },
   );
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.once('uncaughtException', (err) => {
-    console.error(err);
-    void stopAll().finally(() => process.exit(1));
+  process.on('uncaughtException', (err) => {
+    if (!interrupted()) console.error(err);
+    void stopThenExit();
   });
 }
 
 const pending = new Set<Promise<unknown>>();
 
-/** Tracks a container start, so that a Ctrl-C during start-up still cleans it up. */
-function tracked<T>(start: Promise<T>): Promise<T> {
-  pending.add(start);
-  return start.finally(() => pending.delete(start));
+/**
+ * Tracks a container start (or a sandbox's: servers/sandbox.ts), so that a Ctrl-C during start-up
+ * still cleans it up: stopAll() waits for the starts under way, then removes what they made. Once
+ * the process is stopping, nothing new starts, so nothing can be made after that removal.
+ */
+export function tracked<T>(what: string, start: () => Promise<T>): Promise<T> {
+  refuseIfInterrupted(what);
+  const p = start();
+  pending.add(p);
+  return p.finally(() => pending.delete(p));
 }
 
 /**
@@ -73,15 +89,26 @@ export async function stopAll(): Promise<void> {
   }
 }
 
-/** Force-removes every container labelled as this process's, then its networks (a grading sandbox's, a replica pair's). */
-async function removeOwned(): Promise<void> {
+/**
+ * Force-removes every container labelled as this process's, then its networks (a grading
+ * sandbox's, a replica pair's), and looks again until none is left. Once is not enough: a removal
+ * already under way (a sandbox's own close() at the same moment) answers 409 at once, and the
+ * network cannot go while that container is still on it.
+ */
+async function removeOwned(withinMs = 15_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
   try {
     const client = await getContainerRuntimeClient();
     const docker = client.container.dockerode;
-    const list = await docker.listContainers({ all: true, filters: { label: mineFilter() } });
-    await Promise.allSettled(list.map((info) => docker.getContainer(info.Id).remove({ force: true })));
-    const networks = await docker.listNetworks({ filters: { label: mineFilter() } });
-    await Promise.allSettled(networks.map((n) => docker.getNetwork(n.Id).remove()));
+    for (;;) {
+      const list = await docker.listContainers({ all: true, filters: { label: mineFilter() } });
+      await Promise.allSettled(list.map((info) => docker.getContainer(info.Id).remove({ force: true })));
+      const networks = await docker.listNetworks({ filters: { label: mineFilter() } });
+      await Promise.allSettled(networks.map((n) => docker.getNetwork(n.Id).remove()));
+      if (list.length === 0 && networks.length === 0) return;
+      if (Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } catch {
     /* no Docker: nothing of ours can be running */
   }
@@ -163,7 +190,7 @@ const labels = ownerLabels;
 
 export async function startPostgres(): Promise<StartedPostgreSqlContainer> {
   try {
-    const c = await tracked(
+    const c = await tracked('Postgres', () =>
       postgresContainer({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels(), shmBytes: POSTGRES_SHM_BYTES }).start(),
     );
     running.add(c);
@@ -175,7 +202,7 @@ export async function startPostgres(): Promise<StartedPostgreSqlContainer> {
 
 export async function startRedis(): Promise<StartedRedisContainer> {
   try {
-    const c = await tracked(
+    const c = await tracked('Redis', () =>
       onLoopback(
         new RedisContainer(IMAGES.redis)
           .withCommand(['redis-server', '--databases', String(REDIS_DATABASES), '--save', '', '--appendonly', 'no'])
@@ -216,7 +243,7 @@ export async function startKeptPostgres(volume: string): Promise<{ url: string; 
     });
   }
   try {
-    const c = await tracked(
+    const c = await tracked('Postgres', () =>
       postgresContainer({
         image: IMAGES.postgres,
         args: [],
@@ -245,7 +272,7 @@ export async function startKeptPostgres(volume: string): Promise<{ url: string; 
 /** A primary and a streaming replica of it, on their own network (see replica.ts). */
 export async function startReplication(farBehind: readonly FarBehindSpec[] = []): Promise<StartedReplicaPair> {
   try {
-    const pair = await tracked(
+    const pair = await tracked('the replica pair', () =>
       startReplicaPair({ image: IMAGES.postgres, args: POSTGRES_ARGS, labels: labels(), shmBytes: POSTGRES_SHM_BYTES, farBehind }),
     );
     running.add(pair);

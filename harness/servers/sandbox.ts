@@ -28,6 +28,7 @@ import { EnvironmentError } from '../errors.js';
 import { READY_FILE, SHARED_DIR, type AgentReady } from '../sandbox-protocol.js';
 import { IMAGES } from './images.js';
 import { mineFilter, ownerLabels } from './owner.js';
+import { tracked } from './containers.js';
 
 export const SANDBOX_LABEL = 'dev.backend-labs.sandbox';
 
@@ -194,44 +195,50 @@ export async function openSandbox(spec: SandboxSpec): Promise<OpenSandbox> {
     openShared.delete(shared);
   };
   try {
-    const labels = { ...ownerLabels(), [SANDBOX_LABEL]: name };
-    const network = await docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, Labels: labels });
-    undo.push(() => network.remove());
-    const netInfo = (await network.inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } };
-    const gateway = netInfo.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
-    if (!gateway) throw new Error(`the sandbox network ${name} has no gateway address`);
-    const endpoints = await attach(docker, spec.endpoints, name, undo, !!spec.ownServers);
-    const readOnly = [spec.build, spec.hostScript, spec.agentScript, ...(spec.vendorDir ? [spec.vendorDir] : [])];
-    const container = await docker.createContainer({
-      name,
-      Image: IMAGES.node,
-      Cmd: ['node', spec.agentScript],
-      User: '0:0',
-      WorkingDir: '/tmp',
-      Env: [
-        `LAB_HOST_SCRIPT=${spec.hostScript}`,
-        `LAB_HOST_VENDOR=${spec.vendorBundle ?? ''}`,
-        `LAB_HOST_PRELOAD=${spec.preload.join(',')}`,
-        `LAB_POOL_SIZE=${spec.poolSize ?? 4}`,
-      ],
-      Labels: labels,
-      HostConfig: {
-        NetworkMode: name,
-        ReadonlyRootfs: true,
-        Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${SANDBOX_LIMITS.tmpBytes}` },
-        Binds: [...readOnly.map((p) => `${p}:${p}:ro`), `${shared}:${SHARED_DIR}`],
-        PidsLimit: SANDBOX_LIMITS.pids,
-        Memory: SANDBOX_LIMITS.memoryBytes,
-        MemorySwap: SANDBOX_LIMITS.memoryBytes,
-        NanoCpus: SANDBOX_LIMITS.cpus * 1e9,
-        CapDrop: ['ALL'],
-        // Switching to the services' user, and signalling them (SIGTERM, SIGKILL: kill(), a hung start).
-        CapAdd: ['SETUID', 'SETGID', 'KILL'],
-        SecurityOpt: ['no-new-privileges'],
-      },
+    // What it makes in Docker is made as one tracked start: a Ctrl-C meanwhile waits for it, then
+    // removes it (containers.ts stopAll), and once stopping, no sandbox is begun.
+    const made = await tracked('the grading sandbox', async () => {
+      const labels = { ...ownerLabels(), [SANDBOX_LABEL]: name };
+      const network = await docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, Labels: labels });
+      undo.push(() => network.remove());
+      const netInfo = (await network.inspect()) as { IPAM?: { Config?: { Gateway?: string }[] } };
+      const gateway = netInfo.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
+      if (!gateway) throw new Error(`the sandbox network ${name} has no gateway address`);
+      const endpoints = await attach(docker, spec.endpoints, name, undo, !!spec.ownServers);
+      const readOnly = [spec.build, spec.hostScript, spec.agentScript, ...(spec.vendorDir ? [spec.vendorDir] : [])];
+      const container = await docker.createContainer({
+        name,
+        Image: IMAGES.node,
+        Cmd: ['node', spec.agentScript],
+        User: '0:0',
+        WorkingDir: '/tmp',
+        Env: [
+          `LAB_HOST_SCRIPT=${spec.hostScript}`,
+          `LAB_HOST_VENDOR=${spec.vendorBundle ?? ''}`,
+          `LAB_HOST_PRELOAD=${spec.preload.join(',')}`,
+          `LAB_POOL_SIZE=${spec.poolSize ?? 4}`,
+        ],
+        Labels: labels,
+        HostConfig: {
+          NetworkMode: name,
+          ReadonlyRootfs: true,
+          Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${SANDBOX_LIMITS.tmpBytes}` },
+          Binds: [...readOnly.map((p) => `${p}:${p}:ro`), `${shared}:${SHARED_DIR}`],
+          PidsLimit: SANDBOX_LIMITS.pids,
+          Memory: SANDBOX_LIMITS.memoryBytes,
+          MemorySwap: SANDBOX_LIMITS.memoryBytes,
+          NanoCpus: SANDBOX_LIMITS.cpus * 1e9,
+          CapDrop: ['ALL'],
+          // Switching to the services' user, and signalling them (SIGTERM, SIGKILL: kill(), a hung start).
+          CapAdd: ['SETUID', 'SETGID', 'KILL'],
+          SecurityOpt: ['no-new-privileges'],
+        },
+      });
+      undo.push(() => container.remove({ force: true }));
+      await container.start();
+      return { container, gateway, endpoints };
     });
-    undo.push(() => container.remove({ force: true }));
-    await container.start();
+    const { container, gateway, endpoints } = made;
     const ready = await waitForAgent(docker, container.id, shared);
     return {
       pool: join(shared, ready.socket),

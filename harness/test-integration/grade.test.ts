@@ -185,12 +185,15 @@ describe('lab grade --submissions', () => {
     expect(left).toEqual([]);
   });
 
-  test('when grading is stopped with Ctrl-C while a sandbox runs then its container, network and servers are gone', async () => {
+  test('when grading is stopped with Ctrl-C while a sandbox runs then it exits 130, writes no report, and its container, network and servers are gone', async () => {
     const cli = spawn(
       process.execPath,
       [join(ROOT, 'harness/cli/bin.js'), 'grade', 'deadlocks', '--target', join(classDir, 'bob-solution'), '--out', join(work, 'stopped')],
-      { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: 'ignore' },
+      { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    let output = '';
+    cli.stdout.on('data', (d) => (output += d));
+    cli.stderr.on('data', (d) => (output += d));
     const owner = `label=dev.backend-labs.owner=${cli.pid}`;
     const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
     const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
@@ -199,7 +202,9 @@ describe('lab grade --submissions', () => {
       await new Promise((r) => setTimeout(r, 200));
     expect(docker('ps', '-q', '--filter', owner, '--filter', 'label=dev.backend-labs.sandbox'), 'no sandbox started').not.toBe('');
     cli.kill('SIGINT');
-    expect(await exited).toBe(130);
+    expect(await exited, output).toBe(130);
+    // Its servers were taken away mid-run: whatever its tests did then is not the submission's score.
+    expect(existsSync(join(work, 'stopped', 'bob-solution', 'results.json')), output).toBe(false);
     expect(docker('ps', '-aq', '--filter', owner)).toBe('');
     expect(docker('network', 'ls', '-q', '--filter', owner)).toBe('');
   });
