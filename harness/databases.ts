@@ -31,8 +31,9 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 export const SCHEMA_ROLE = 'lab_schema';
 
 export function templateName(schemaSql: string): string {
-  // v2: objects owned by SCHEMA_ROLE (a template from before belongs to the superuser).
-  return 'tpl_' + createHash('sha256').update('v2\0').update(schemaSql).digest('hex').slice(0, 16);
+  // v3: applied logged in as SCHEMA_ROLE (v2 applied it as the superuser behind SET ROLE; before
+  // v2 its objects belonged to the superuser). A kept server may hold older ones: never reused.
+  return 'tpl_' + createHash('sha256').update('v3\0').update(schemaSql).digest('hex').slice(0, 16);
 }
 
 /**
@@ -43,6 +44,31 @@ async function hardenServer(admin: pg.Client): Promise<void> {
   await admin.query(`DO $$ BEGIN CREATE ROLE ${SCHEMA_ROLE} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
   const { rows } = await admin.query(`SELECT datname FROM pg_database WHERE datname IN ('postgres', 'template1', current_database())`);
   for (const r of rows) await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE "${r.datname}" FROM PUBLIC`);
+}
+
+/**
+ * Applies schema.sql (the tree's: a submission's, when grading) logged in as SCHEMA_ROLE itself,
+ * never as the superuser behind SET ROLE: from there RESET ROLE or SET SESSION AUTHORIZATION
+ * DEFAULT would give the superuser back (to make a superuser login, say, and reset the statistics
+ * the tests judge by). The role can log in only meanwhile, with a password made for this once, and
+ * only to the database being built.
+ */
+async function applyAsSchemaRole(admin: pg.Client, pgEp: PgEndpoint, building: string, schema: string): Promise<void> {
+  const password = randomBytes(18).toString('base64url');
+  await admin.query(`ALTER ROLE ${SCHEMA_ROLE} LOGIN PASSWORD '${password}'`);
+  await admin.query(`GRANT CONNECT ON DATABASE "${building}" TO ${SCHEMA_ROLE}`);
+  try {
+    await withClient(pgUrl({ ...pgEp, user: SCHEMA_ROLE, password }, building), async (c) => {
+      try {
+        await c.query(schema);
+      } catch (e) {
+        throw new Error(`schema.sql failed to apply: ${(e as Error).message}`);
+      }
+    });
+  } finally {
+    await admin.query(`REVOKE CONNECT ON DATABASE "${building}" FROM ${SCHEMA_ROLE}`).catch(() => undefined);
+    await admin.query(`ALTER ROLE ${SCHEMA_ROLE} NOLOGIN PASSWORD NULL`);
+  }
 }
 
 /** Creates (once) the template database for a schema.sql file; returns its name. */
@@ -69,14 +95,8 @@ export async function ensureTemplate(pgEp: PgEndpoint, schemaFile: string): Prom
           await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
           // The schema's objects belong to SCHEMA_ROLE, so that each clone can give them away.
           await c.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${SCHEMA_ROLE}`);
-          await c.query(`SET ROLE ${SCHEMA_ROLE}`);
-          try {
-            await c.query(schema);
-          } catch (e) {
-            throw new Error(`schema.sql failed to apply: ${(e as Error).message}`);
-          }
-          await c.query('RESET ROLE');
         });
+        await applyAsSchemaRole(admin, pgEp, building, schema);
       } catch (e) {
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
         throw e;
