@@ -84,7 +84,7 @@ describe('events delivered more than once, and in which order', () => {
         expect(res.status, `POST /orders/${id}/cancel answered ${res.status}: ${res.text}`).toBe(200);
         await sleep(SETTINGS.bookingMs + 100);
       }
-      const view = await waitForConvergence(lab, customer, { maxMs: boundMs(lab) + 5_000, settleMs: 1_000 });
+      const view = await waitForConvergence(lab, customer, { maxMs: boundMs(lab), settleMs: 500 });
       evidence('cancelled orders shipping still has booked', view.stillBooked.length, { of: ORDERS });
       expect(
         view.stillBooked.length,

@@ -43,7 +43,7 @@ describe('orders reaching shipping', () => {
       });
       const report = await load.done;
       expect(report.failures().length, `the orders API failed orders with nothing broken: ${report.summary()}`).toBe(0);
-      const view = await waitForConvergence(lab, customer, { maxMs: boundMs(lab) + 2_000 });
+      const view = await waitForConvergence(lab, customer, { maxMs: boundMs(lab) });
       evidence('ms for shipping to catch up after load stopped', Math.round(view.ms), { unit: 'ms' });
       expect(
         view.missing.length + view.doubled.length,
@@ -81,7 +81,7 @@ describe('orders reaching shipping', () => {
       const duringCut = outcomes.filter((o) => o.sentMs >= 500 && o.sentMs < 1_500).length;
       const refused = outcomes.filter((o) => !soldOut(o.i) && o.status !== 201);
       const soldOutAnswers = outcomes.filter((o) => soldOut(o.i));
-      const view = await waitForConvergence(lab, customer, { maxMs: boundMs(lab) + 2_000 });
+      const view = await waitForConvergence(lab, customer, { maxMs: boundMs(lab) });
       const orphans = await orphanShipments(lab);
       evidence('committed orders never shipped', view.missing.length, { of: view.orders.length });
       evidence('shipments for rolled-back orders', orphans.length, { of: soldOutAnswers.length });

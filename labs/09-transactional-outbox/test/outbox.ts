@@ -22,15 +22,24 @@ export interface Deployment {
 /**
  * The orders API (`orders` instances of createApp), the orders service's own background process
  * (createWorker with settings.service 'orders') and shipping's consumers (service 'shipping').
- * `ordersRedisUrl` points the orders side (API and its process) at a fault point.
+ * `ordersRedisUrl` points the orders side (API and its process) at a fault point, `ordersDatabaseUrl`
+ * the API's Postgres.
  */
 export async function deploy(
   lab: LabContext,
-  o: { orders: number; ordersWorkers: number; shipping: number; ordersRedisUrl?: string; settings?: Record<string, unknown> },
+  o: {
+    orders: number;
+    ordersWorkers: number;
+    shipping: number;
+    ordersRedisUrl?: string;
+    /** The API's Postgres (its process and shipping keep the direct link). */
+    ordersDatabaseUrl?: string;
+    settings?: Record<string, unknown>;
+  },
 ): Promise<Deployment> {
   const redisUrl = o.ordersRedisUrl;
   const [orders, ordersWorkers, shipping] = await Promise.all([
-    lab.startService({ instances: o.orders, redisUrl, settings: o.settings }),
+    lab.startService({ instances: o.orders, redisUrl, databaseUrl: o.ordersDatabaseUrl, settings: o.settings }),
     lab.startWorkers({ instances: o.ordersWorkers, redisUrl, settings: { ...o.settings, service: 'orders' } }),
     lab.startWorkers({ instances: o.shipping, settings: { ...o.settings, service: 'shipping' } }),
   ]);
