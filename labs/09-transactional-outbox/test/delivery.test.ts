@@ -6,12 +6,23 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { bonus, eventually, evidence, overlap, points, sleep, useLab } from '../../../harness/testing/index.js';
-import { deploy, placeOrder, readEntry, seedProducts, some, waitForConvergence, type Deployment, boundMs, streamKey } from './outbox.js';
+import {
+  deploy,
+  groupName,
+  placeOrder,
+  readEntry,
+  seedProducts,
+  some,
+  waitForConvergence,
+  type Deployment,
+  boundMs,
+  streamKey,
+} from './outbox.js';
 
 const SETTINGS = { bookingMs: 300, claimIdleMs: 1_000 };
-/** Orders in the ordering test, and how long after placing each one it is cancelled. */
+/** Orders in the ordering test, and how long after a consumer has taken its order.placed each one is cancelled. */
 const ORDERS = 5;
-const CANCEL_AFTER_MS = 80;
+const CANCEL_AFTER_MS = 20;
 const lab = useLab({ instances: 0, settings: SETTINGS });
 
 let d: Deployment;
@@ -75,24 +86,26 @@ describe('events delivered more than once, and in which order', () => {
     bonus(2, { id: 'ordering', timeout: 60_000 }),
     async () => {
       const customer = 'ordering';
-      // Each order is cancelled while a consumer is still booking it (bookingMs), and the next one
-      // waits until both consumers are free again.
+      // Each order is cancelled while a consumer is booking it: once its order.placed is pending in
+      // shipping's group (read, not yet acknowledged), and the next order waits until nothing is.
+      const pending = async () => Number(((await lab.redis.xpending(streamKey(lab), groupName(lab))) as [number])[0] ?? 0);
       for (let i = 0; i < ORDERS; i++) {
+        await eventually(async () => (await pending()) === 0, { timeoutMs: 3_000, everyMs: 10 });
         const id = await placeOrder(d.orders, 0, customer);
+        await eventually(async () => (await pending()) > 0, { timeoutMs: 2_000, everyMs: 5 });
         await sleep(CANCEL_AFTER_MS);
         const res = await d.orders.http(0).post(`/orders/${id}/cancel`);
         expect(res.status, `POST /orders/${id}/cancel answered ${res.status}: ${res.text}`).toBe(200);
-        await sleep(SETTINGS.bookingMs + 100);
       }
       const view = await waitForConvergence(lab, customer, { maxMs: boundMs(lab), settleMs: 500 });
       evidence('cancelled orders shipping still has booked', view.stillBooked.length, { of: ORDERS });
       expect(
         view.stillBooked.length,
-        `${some(view.stillBooked)} of ${ORDERS} cancelled orders are still booked in shipping. Each was placed, then cancelled ` +
-          `${CANCEL_AFTER_MS} ms later; one consumer was still booking order.placed (${SETTINGS.bookingMs} ms) when the other applied ` +
-          `order.cancelled to a shipment that did not exist yet, and the booking landed afterwards. Events of one order must ` +
-          `take effect in the order they happened: carry the order's version in each event and never let an older one ` +
-          `overwrite a newer one (or keep one order's events on one consumer).`,
+        `${some(view.stillBooked)} of ${ORDERS} cancelled orders are still booked in shipping. Each was cancelled while a ` +
+          `consumer was booking it (${SETTINGS.bookingMs} ms); the other consumer applied order.cancelled to a shipment ` +
+          `that did not exist yet, and the booking landed afterwards. Events of one order must take effect in the order ` +
+          `they happened: carry the order's version in each event and never let an older one overwrite a newer one (or ` +
+          `keep one order's events on one consumer).`,
       ).toBe(0);
       expect(view.doubled.length, `shipping holds more than one shipment for ${some(view.doubled)}`).toBe(0);
     },

@@ -137,6 +137,9 @@ export function some(ids: number[], n = 6): string {
 /** The team's promise (lab.json settings.convergenceBoundMs): shipping reflects a committed order within this long. */
 export const boundMs = (lab: LabContext): number => lab.config().settings.convergenceBoundMs as number;
 
+/** Shipping's consumer group on the stream (lab.json settings.group). */
+export const groupName = (lab: LabContext): string => lab.config().settings.group as string;
+
 /** The stream the orders service publishes to (lab.json settings.stream). */
 export const streamKey = (lab: LabContext): string => lab.config().settings.stream as string;
 
