@@ -11,7 +11,7 @@ import { assertV1Database, describeRuns, runPhase, v1SessionsGone, type PhaseRun
 const lab = useLab({ instances: 0 });
 
 /** How long v1 keeps serving after the contract job has started. */
-const V1_STAYS_MS = 3_000;
+const V1_STAYS_MS = 8_000;
 
 const hasName = async () =>
   (
@@ -28,6 +28,7 @@ describe('the contract step', () => {
       await assertV1Database(lab);
       const runs: PhaseRun[] = [];
       const v1 = await lab.startService({ tree: 'v1' });
+      expect((await v1.http(0).get('/ready')).status, 'v1 reaches its database').toBe(200);
       runs.push(await runPhase(lab, 'expand'));
       const v2 = await lab.startService({});
       runs.push(await runPhase(lab, 'migrate'));
@@ -60,7 +61,8 @@ describe('the contract step', () => {
       evidence('v1 requests that failed while the contract job ran', problems.length);
       expect(
         problems,
-        'v1 is still connected (its sessions are named users-api/v1 in pg_stat_activity): the contract step must wait for ' +
+        `${problems.join('; ')}. ` +
+          'v1 is still connected (its sessions are named users-api/v1 in pg_stat_activity): the contract step must wait for ' +
           'it to go, or refuse to run, rather than drop users.name under it.',
       ).toEqual([]);
 

@@ -134,7 +134,7 @@ function rolloutDrill(): Promise<Drill> {
       const inst = s.instances[0]!;
       router.remove(inst);
       aliveV1.splice(aliveV1.indexOf(inst), 1);
-      await sleep(300); // what it is still answering
+      await sleep(1_000); // what it is still answering
       await s.close();
     };
 
@@ -387,7 +387,7 @@ describe('a schema change rolled out under traffic', () => {
         `v1's own clients: ${failuresText(d.v1)}. ${phasesNote(d)} v1 reads and writes users.name until the last v1 ` +
           'instance has gone: the column must stay, and every user v2 creates or renames must show up in it too.',
       ).toBe(0);
-      expect(d.v1.length, 'v1 served its clients during the expand and migrate phases').toBeGreaterThan(40);
+      expect(d.v1.length, 'v1 served its clients during the expand and migrate phases').toBeGreaterThan(30);
     },
   );
 

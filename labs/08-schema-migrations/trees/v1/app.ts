@@ -3,8 +3,8 @@
  * run it beside your v2 (lab.json "trees"), against the same database; you do not change it.
  *
  * It knows one name column, `users.name`, and reads and writes it in every request. It names its
- * database sessions `users-api/v1` (application_name), so pg_stat_activity shows which versions
- * are connected.
+ * database sessions `users-api/v1` (application_name) and keeps them open while it runs, so
+ * pg_stat_activity shows which versions are connected.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import pg from 'pg';
@@ -23,6 +23,8 @@ export function createApp(config: Config) {
     connectionString: config.databaseUrl,
     application_name: 'users-api/v1',
     max: 8,
+    // Its sessions stay open while it runs, idle or not: pg_stat_activity shows it for as long as it lives.
+    idleTimeoutMillis: 0,
     connectionTimeoutMillis: 5_000,
   });
   pool.on('error', (err) => console.error('idle pg client error', err.message));
