@@ -69,6 +69,12 @@ export interface ServiceOptions {
    * lists in "trees" ("solution", or a tree the lab ships in labs/NN-slug/trees/NAME, e.g. "v1").
    */
   tree?: string;
+  /**
+   * How long createApp(config) and listen(), or createWorker(config), may take before the start
+   * counts as hung (default 20 s): longer for a worker that does its work before it returns, such
+   * as a migration job.
+   */
+  startTimeoutMs?: number;
 }
 
 export interface LabContext {
@@ -196,12 +202,24 @@ export function useLab(opts: UseLabOptions = {}): LabContext {
     // (lab.json "trees") run outside it, as the harness does.
     const poolOf = (name?: string) => (name === undefined ? provided.sandbox?.pool : undefined);
     state.startService = async (o: ServiceOptions = {}) => {
-      const s = await startService({ ...treeOf(o.tree), config: state.config!(o), instances: o.instances ?? 1, pool: poolOf(o.tree) });
+      const s = await startService({
+        ...treeOf(o.tree),
+        config: state.config!(o),
+        instances: o.instances ?? 1,
+        pool: poolOf(o.tree),
+        startTimeoutMs: o.startTimeoutMs,
+      });
       services.push(s);
       return s;
     };
     state.startWorkers = async (o: ServiceOptions = {}) => {
-      const w = await startWorkers({ ...treeOf(o.tree), config: state.config!(o), instances: o.instances ?? 1, pool: poolOf(o.tree) });
+      const w = await startWorkers({
+        ...treeOf(o.tree),
+        config: state.config!(o),
+        instances: o.instances ?? 1,
+        pool: poolOf(o.tree),
+        startTimeoutMs: o.startTimeoutMs,
+      });
       services.push(w);
       return w;
     };
