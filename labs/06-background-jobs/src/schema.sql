@@ -1,6 +1,6 @@
 -- The receipts queue. The harness applies this file to a template database; every test file gets a
--- fresh copy. The ops dashboard (and the tests) read `status` and `last_error`: keep those columns
--- and these statuses. Add columns as the fix needs them.
+-- fresh copy. GET /jobs/:id (what the ops dashboard and the tests read) shows `status` and
+-- `last_error`: keep those columns and these statuses. Add columns as the fix needs them.
 CREATE TABLE jobs (
   id          bigserial   PRIMARY KEY,
   kind        text        NOT NULL,

@@ -27,6 +27,8 @@ interface Rule {
 
 export class MailerStub {
   readonly calls: MailCall[] = [];
+  /** Every order the provider has been called for at least once. */
+  private readonly called = new Set<string>();
   private readonly rules = new Map<string, Rule>();
   private readonly keys = new Map<string, string>();
   private readonly held = new Set<ServerResponse>();
@@ -68,6 +70,11 @@ export class MailerStub {
     return this.calls.filter((c) => c.reference === reference);
   }
 
+  /** How many of these orders the provider has been called for (at least once each). */
+  reachedFor(references: string[]): number {
+    return references.filter((r) => this.called.has(r)).length;
+  }
+
   /** Emails actually sent for this order. */
   sentFor(reference: string): number {
     return this.callsFor(reference).filter((c) => c.sent).length;
@@ -104,6 +111,7 @@ export class MailerStub {
     const key = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined;
     const call: MailCall = { reference, key, at: performance.now(), sent: false, status: 0 };
     this.calls.push(call);
+    this.called.add(reference);
     const rule = this.rule(reference);
     if (rule.fail) {
       call.status = rule.fail.status;

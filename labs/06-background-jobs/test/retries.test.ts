@@ -1,14 +1,16 @@
 /**
  * A job that keeps failing (the provider refuses it every time): retries spaced further and further
  * apart, a dead-letter state after the last allowed attempt, and a queue that keeps draining
- * meanwhile. Each drill has its own provider stub and two worker processes.
+ * meanwhile. Each drill has its own provider stub, its API and two worker processes, all with the
+ * drill's settings, as one deploy of the service gets them: a queue library fixes a job's retry
+ * policy when the job is queued.
  */
 import { describe, expect, test } from 'vitest';
 import { points, useLab } from '../../../harness/testing/index.js';
-import { describeCounts, enqueue, jobRows, waitForJobs } from './jobs.js';
+import { describeCounts, enqueue, readJobs, waitForJobs } from './jobs.js';
 import { MailerStub, type MailCall } from './mailer-stub.js';
 
-const lab = useLab({ instances: 1 });
+const lab = useLab({ instances: 0 });
 
 const MAX_ATTEMPTS = 4;
 const RETRY_BASE_MS = 300;
@@ -43,21 +45,21 @@ function poisonDrill(): Promise<Drill> {
     try {
       const order = 'order-poison';
       stub.failAlways(order, 503, REFUSAL);
-      const workers = await lab.startWorkers({
-        instances: 2,
-        settings: { mailerUrl: stub.url, maxAttempts: MAX_ATTEMPTS, retryBaseMs: RETRY_BASE_MS },
-      });
-      const [id] = await enqueue(lab.service, [order]);
+      const settings = { mailerUrl: stub.url, maxAttempts: MAX_ATTEMPTS, retryBaseMs: RETRY_BASE_MS };
+      const api = await lab.startService({ instances: 1, settings });
+      const workers = await lab.startWorkers({ instances: 2, settings });
+      const [id] = await enqueue(api, [order]);
       const end = performance.now() + 20_000;
-      let row = (await jobRows(lab, [id!]))[0]!;
+      let row = (await readJobs(api, [id!]))[0]!;
       while (row.status !== 'dead' && stub.callsFor(order).length <= MAX_ATTEMPTS && performance.now() < end) {
         await new Promise((r) => setTimeout(r, 50));
-        row = (await jobRows(lab, [id!]))[0]!;
+        row = (await readJobs(api, [id!]))[0]!;
       }
       // A little longer: a job marked dead must stay dead.
       await new Promise((r) => setTimeout(r, 500));
       await workers.close();
-      row = (await jobRows(lab, [id!]))[0]!;
+      row = (await readJobs(api, [id!]))[0]!;
+      await api.close();
       return { calls: stub.callsFor(order), status: row.status, lastError: row.lastError, attempts: row.attempts };
     } finally {
       await stub.close();
@@ -118,25 +120,25 @@ describe('a job that keeps failing', () => {
       const stub = await MailerStub.start();
       try {
         for (const p of ['order-bad-1', 'order-bad-2']) stub.failAlways(p, 503, REFUSAL);
-        const poison = await enqueue(lab.service, ['order-bad-1', 'order-bad-2']);
-        const others = Array.from({ length: 100 }, (_, i) => `order-dr-${i}`);
-        const ids = await enqueue(lab.service, others);
         // One job at a time per worker, and long waits between retries: a retry that holds its worker
         // while it waits leaves nobody to run the rest.
-        const workers = await lab.startWorkers({
-          instances: 2,
-          settings: { mailerUrl: stub.url, concurrency: 1, maxAttempts: MAX_ATTEMPTS, retryBaseMs: 2_000 },
-        });
-        const { counts, ms: took } = await waitForJobs(lab, ids, (c) => c.done === ids.length, {
+        const settings = { mailerUrl: stub.url, concurrency: 1, maxAttempts: MAX_ATTEMPTS, retryBaseMs: 2_000 };
+        const api = await lab.startService({ instances: 1, settings });
+        const poison = await enqueue(api, ['order-bad-1', 'order-bad-2']);
+        const others = Array.from({ length: 100 }, (_, i) => `order-dr-${i}`);
+        const ids = await enqueue(api, others);
+        const workers = await lab.startWorkers({ instances: 2, settings });
+        const { counts, ms: took } = await waitForJobs(api, ids, (c) => c.done === ids.length, {
           idleMs: DRAIN_S * 1000,
           maxMs: DRAIN_S * 1000,
+          reached: () => stub.reachedFor(others),
         });
         await workers.close();
         const poisonCalls = stub.callsFor('order-bad-1').length + stub.callsFor('order-bad-2').length;
         expect(
           counts,
           `${(took / 1000).toFixed(1)} s after two workers started, the 100 jobs queued behind two failing ones are ` +
-            `${describeCounts(counts)}; the failing ones were tried ${poisonCalls} times (${(await jobRows(lab, poison)).map((r) => r.status).join(', ')}). ` +
+            `${describeCounts(counts)}; the failing ones were tried ${poisonCalls} times (${(await readJobs(api, poison)).map((r) => r.status).join(', ')}). ` +
             'A failing job must not occupy the workers: put it back with a later run_at and take the next ready job, ' +
             'instead of retrying it at once or waiting for its retry inside the worker.',
         ).toEqual({ done: 100 });
