@@ -82,7 +82,8 @@ describe('sessions across instances', () => {
       evidence('requests still logged in after logout', accepted.length, { of: after.length });
       expect(
         accepted.map((a) => `${a.who} on ${a.on}: 200 as ${a.username}`),
-        `alice logged out on ${nth(1)}; right after, ${accepted.length} of ${after.length} GET /me were still logged in. ` +
+        `alice logged out on ${nth(1)}; right after, ${accepted.length} of ${after.length} GET /me were still logged in ` +
+          `(${accepted.map((a) => `${a.who} on ${a.on}: 200 as ${a.username}`).join('; ')}). ` +
           'A logout that only tells the browser to delete its cookie ends nothing: a copy of the cookie (or a token with no ' +
           'revocation) keeps working until it expires, and an instance that cached the session keeps serving it. The server ' +
           'must forget or revoke the session where every instance looks, before it answers the logout.',
@@ -124,13 +125,13 @@ describe('sessions across instances', () => {
   );
 
   test(
-    'when the service sets its session cookie then it is HttpOnly and SameSite, and Secure behind an HTTPS proxy when secureCookies is on',
+    'when the service sets its cookies then they are HttpOnly and SameSite, and Secure behind an HTTPS proxy when secureCookies is on',
     points(2, { id: 'cookie-flags', ...OPTS }),
     async () => {
       const problems: string[] = [];
       const check = (raw: string[], where: string, secure: boolean) => {
         const set = raw.map(parseSetCookie).filter((c) => !deletes(c));
-        if (set.length === 0) problems.push(`${where}: POST /login set no cookie`);
+        if (set.length === 0) problems.push(`${where}: GET /login and POST /login set no cookie`);
         for (const c of set) {
           const missing: string[] = [];
           if (!c.attrs.has('httponly')) missing.push('HttpOnly (a script in the page, an XSS, can read it)');
@@ -145,18 +146,20 @@ describe('sessions across instances', () => {
       };
 
       const b = new Browser();
+      const page = await b.get(lab.service.http(0), '/login?returnTo=/orders');
       const plain = await logIn(b, lab.service.http(0), 'alice', nth(0));
-      check(plain.headers.getSetCookie(), 'default settings', false);
+      check([...page.headers.getSetCookie(), ...plain.headers.getSetCookie()], 'default settings', false);
 
       // Production: a proxy terminates TLS and tells the service so with X-Forwarded-Proto.
       const prod = await lab.startService({ instances: 1, settings: { secureCookies: true } });
       const viaTls = new Browser({ 'x-forwarded-proto': 'https' });
+      const tlsPage = await viaTls.get(prod.http(0), '/login?returnTo=/orders');
       const res = await viaTls.post(prod.http(0), '/login', { username: 'bob', password: 'battery-staple-2' });
       expect(
         res.status,
         `with secureCookies on, POST /login (X-Forwarded-Proto: https) answered ${res.status} ${res.text.slice(0, 200)}`,
       ).toBe(200);
-      check(res.headers.getSetCookie(), 'secureCookies on, behind the HTTPS proxy', true);
+      check([...tlsPage.headers.getSetCookie(), ...res.headers.getSetCookie()], 'secureCookies on, behind the HTTPS proxy', true);
       const me = await viaTls.whoami(prod.http(0));
       if (me.status !== 200)
         problems.push(

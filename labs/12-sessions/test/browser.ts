@@ -88,9 +88,13 @@ export const PASSWORDS: Record<string, string> = { alice: 'correct-horse-7', bob
 export async function logIn(b: Browser, client: HttpClient, username: string, where: string): Promise<HttpResponse> {
   const res = await b.post(client, '/login', { username, password: PASSWORDS[username] });
   expect(res.status, `POST /login as ${username} on ${where} answered ${res.status} ${res.text.slice(0, 200)}`).toBe(200);
+  const raw = res.headers.getSetCookie();
   expect(
-    res.headers.getSetCookie().filter((raw) => !deletes(parseSetCookie(raw))).length,
-    `POST /login as ${username} on ${where} set no cookie. The contract: the session travels in a cookie the service sets at login.`,
+    raw.filter((r) => !deletes(parseSetCookie(r))).length,
+    raw.length === 0
+      ? `POST /login as ${username} on ${where} set no cookie. The contract: the session travels in a cookie the service sets at login.`
+      : `POST /login as ${username} on ${where} set only cookies that are already expired (${raw.join(' | ')}): the browser drops them at once. ` +
+          "Is the lifetime in the right unit (express-session's cookie.maxAge is in milliseconds)?",
   ).toBeGreaterThan(0);
   return res;
 }

@@ -34,7 +34,17 @@ describe('expiry', () => {
     points(2, { id: 'expiry', timeout: 30_000 }),
     async () => {
       const s = await lab.startService({ instances: 2, settings: { sessionTtlSeconds: TTL_SECONDS } });
+      // What else a service may keep in Redis: bob logs out, carol logs out everywhere (a denylist,
+      // a per-user mark, an index: all of it must expire too).
+      const bob = new Browser();
+      await logIn(bob, s.http(1), 'bob', nth(1));
+      expect((await bob.post(s.http(0), '/logout')).status, `POST /logout on ${nth(0)}`).toBeLessThan(300);
+      const carol = new Browser();
+      await logIn(carol, s.http(0), 'carol', nth(0));
+      expect((await carol.post(s.http(1), '/logout-all')).status, `POST /logout-all on ${nth(1)}`).toBeLessThan(300);
+
       const b = new Browser();
+      const loginSent = performance.now();
       await logIn(b, s.http(0), 'alice', nth(0));
       for (const i of [0, 1]) {
         const me = await b.whoami(s.http(i));
@@ -43,17 +53,17 @@ describe('expiry', () => {
           `right after login on ${nth(0)}, GET /me on ${nth(i)} answered ${me.status}: the session must be valid on both instances before it expires`,
         ).toEqual({ status: 200, username: 'alice' });
       }
-      const loggedInAt = performance.now();
       const copied = b.copy();
 
       const keys = await allKeysWithTtl();
-      evidence('Redis keys written for one login', keys.length);
+      evidence('Redis keys after three logins and two logouts', keys.length);
       const forever = keys.filter((k) => k.pttl === -1).map((k) => k.key);
       expect(
         forever,
-        `after one login, Redis holds ${keys.length} key(s); ${forever.length} of them have no expiry (PTTL -1): ${forever.slice(0, 5).join(', ')}. ` +
-          'A session store without a TTL keeps every session ever created, for ever (memory grows until Redis evicts or refuses writes), ' +
-          'and an expired session is only refused if every reader remembers to check. Let Redis expire each key with the session.',
+        `after three logins, a logout and a "log out everywhere", Redis holds ${keys.length} key(s); ${forever.length} of them have no expiry (PTTL -1): ${forever.slice(0, 5).join(', ')}. ` +
+          'A session store (or a revocation list) without a TTL keeps every entry ever made, for ever: memory grows until Redis evicts ' +
+          'or refuses writes, and an expired session is only refused if every reader remembers to check. Let Redis expire each key ' +
+          'when the session (or the token it revokes) would end.',
       ).toEqual([]);
       const tooLong = keys.filter((k) => k.pttl > TTL_SECONDS * 1_000 + 1_000).map((k) => `${k.key} (${(k.pttl / 1000).toFixed(1)} s)`);
       expect(
@@ -61,10 +71,10 @@ describe('expiry', () => {
         `sessionTtlSeconds is ${TTL_SECONDS}, but these keys expire later than that: ${tooLong.join(', ')}. A session's keys should live as long as the session.`,
       ).toEqual([]);
 
-      await sleep(Math.max(0, loggedInAt + MID_LIFE_MS - performance.now()));
+      await sleep(Math.max(0, loginSent + MID_LIFE_MS - performance.now()));
       for (const i of [0, 1]) {
         const me = await copied.whoami(s.http(i));
-        const at = performance.now() - loggedInAt;
+        const at = performance.now() - loginSent;
         expect(
           me,
           `${(at / 1000).toFixed(1)} s after login, with sessionTtlSeconds ${TTL_SECONDS}, GET /me on ${nth(i)} answered ${me.status}: ` +
