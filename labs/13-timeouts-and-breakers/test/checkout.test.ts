@@ -150,7 +150,7 @@ describe('checkout against a slow or failing inventory', () => {
     points(3, { id: 'half-open', timeout: 60_000 }),
     async () => {
       stub.fail();
-      const OPEN_MS = 1_500;
+      const OPEN_MS = 2_500;
       const settings = { inventoryUrl: stub.url, breakerFailures: 3, breakerOpenMs: OPEN_MS, retries: 1, retryBaseMs: 50 };
       const service = await lab.startService({ instances: 2, settings });
       try {
