@@ -110,6 +110,11 @@ export class InventoryStub {
     return this.burst?.releasedAt;
   }
 
+  /** The skus of the held burst, in the order their failures were sent. */
+  get burstOrder(): string[] {
+    return [...(this.burst?.seen ?? [])];
+  }
+
   get burstHeld(): number {
     return this.burst?.waiting.length ?? 0;
   }

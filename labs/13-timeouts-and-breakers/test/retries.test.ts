@@ -62,6 +62,7 @@ describe('retries', () => {
       const BASE_MS = 2_000;
       const N = 20;
       const SPREAD_MS = 150;
+      const MAX_TAU = 0.6;
       const settings = { inventoryUrl: stub.url, retries: 2, retryBaseMs: BASE_MS, checkoutBudgetMs: 8_000, breakerFailures: 1_000 };
       const service = await lab.startService({ instances: 1, settings });
       /** One burst: N checkouts whose first calls all fail at the same instant; the delay of each one's retry from that instant. */
@@ -90,14 +91,29 @@ describe('retries', () => {
           outcomes.filter((o) => !(o.status === 201 && o.stock === 'confirmed')).map(seen),
           'every retry succeeded, so every checkout should be 201 with stock "confirmed"',
         ).toEqual([]);
+        // Kendall's tau between the order the failures were sent in and the order the retries came
+        // back in: about 1 when every checkout waits the same (a stall on a busy machine delays a
+        // group but keeps its order), about 0 when each wait is random.
+        const failedAt = new Map(stub.burstOrder.map((sku, rank) => [sku, rank]));
+        const pairs = skus.map((sku, i) => ({ failed: failedAt.get(sku)!, retried: delays[i]! }));
+        let concordant = 0;
+        let discordant = 0;
+        for (let i = 0; i < pairs.length; i++)
+          for (let j = i + 1; j < pairs.length; j++) {
+            const s = Math.sign(pairs[i]!.failed - pairs[j]!.failed) * Math.sign(pairs[i]!.retried - pairs[j]!.retried);
+            if (s > 0) concordant++;
+            else if (s < 0) discordant++;
+          }
+        const tau = (concordant - discordant) / ((N * (N - 1)) / 2);
         const sorted = (delays as number[]).sort((a, b) => a - b);
         // The middle 16 of 20: one late straggler (a busy machine) is not a spread.
-        return { delays: sorted, spread: sorted[N - 3]! - sorted[2]! };
+        return { delays: sorted, spread: sorted[N - 3]! - sorted[2]!, tau };
       };
       try {
         // Two bursts: a machine busy enough to stagger one burst's retries by chance rarely does it twice.
         const runs = [await burst('a'), await burst('b')];
         const narrowest = runs.reduce((a, b) => (b.spread < a.spread ? b : a));
+        const inOrder = runs.reduce((a, b) => (b.tau > a.tau ? b : a));
         evidence('spread of retries after a shared failure', narrowest.spread, { unit: 'ms' });
         expect(
           narrowest.spread,
@@ -107,6 +123,13 @@ describe('retries', () => {
             'Make each wait random over at least half of it (full jitter: random() × base × 2^n; or base × 2^n × (1 + random())), ' +
             `so that the middle 16 spread over at least ${SPREAD_MS} ms`,
         ).toBeGreaterThanOrEqual(SPREAD_MS);
+        expect(
+          inOrder.tau,
+          `inventory failed ${N} checkouts at the same moment, twice; their retries came back in the order the failures were sent ` +
+            `(Kendall's tau ${inOrder.tau.toFixed(2)}; about 0 for random waits, 1 for equal ones), spread over ` +
+            `${ms(inOrder.spread)} only by the machine's own delays. Equal waits keep a burst together; random jitter on each wait ` +
+            'breaks it up',
+        ).toBeLessThan(MAX_TAU);
       } finally {
         await service.close();
       }
