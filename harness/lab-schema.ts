@@ -57,15 +57,30 @@ export const LabJson = z
      */
     serve: z
       .object({
-        /** Worker processes of the tree's createWorker(config) to run beside the instances. */
-        workers: z.number().int().min(0).max(8).optional(),
-        stubs: z.record(
-          z.string(),
-          z.record(
-            z.string().regex(/^[A-Z]+ \/\S*$/, 'a route reads "METHOD /path"'),
-            z.object({ status: z.number().int(), body: z.unknown() }).strict(),
-          ),
-        ),
+        /**
+         * Worker processes of the tree's createWorker(config) to run beside the instances: a count,
+         * or groups of them, each with settings of its own over lab.json's (a tree whose workers
+         * play several parts, e.g. { "instances": 1, "settings": { "service": "orders" } }).
+         */
+        workers: z
+          .union([
+            z.number().int().min(0).max(8),
+            z
+              .array(
+                z.object({ instances: z.number().int().min(1).max(8), settings: z.record(z.string(), z.unknown()).optional() }).strict(),
+              )
+              .max(8),
+          ])
+          .optional(),
+        stubs: z
+          .record(
+            z.string(),
+            z.record(
+              z.string().regex(/^[A-Z]+ \/\S*$/, 'a route reads "METHOD /path"'),
+              z.object({ status: z.number().int(), body: z.unknown() }).strict(),
+            ),
+          )
+          .optional(),
       })
       .strict()
       .optional(),

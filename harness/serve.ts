@@ -110,10 +110,14 @@ export async function serveLab(lab: Lab, tree: StagedTree, all: Endpoints, opts:
     for (const [name, url] of Object.entries(state.urls)) config[CONFIG_KEY[name as keyof typeof CONFIG_KEY]] = url;
     const service = await startService({ src: tree.src, build, config: config as never, instances: opts.instances });
     closers.push(() => service.close());
-    const workerCount = lab.serve?.workers ?? 0;
-    const workers =
-      workerCount > 0 ? await startWorkers({ src: tree.src, build, config: config as never, instances: workerCount }) : undefined;
-    if (workers) closers.push(() => workers.close());
+    const w = lab.serve?.workers ?? 0;
+    const workerPids: number[] = [];
+    for (const group of typeof w === 'number' ? (w > 0 ? [{ instances: w }] : []) : w) {
+      const own = 'settings' in group ? { ...config, settings: { ...settings, ...group.settings } } : config;
+      const workers = await startWorkers({ src: tree.src, build, config: own as never, instances: group.instances });
+      closers.push(() => workers.close());
+      workerPids.push(...workers.instances.map((i) => i.pid));
+    }
     const proxy = roundRobin(service);
     const port = await listen(proxy, opts.port);
     closers.push(() => new Promise((r) => proxy.close(r)));
@@ -124,7 +128,7 @@ export async function serveLab(lab: Lab, tree: StagedTree, all: Endpoints, opts:
       psql: `psql '${db.href}'`,
       redisCli: state.urls.redis ? `redis-cli -u '${state.urls.redis}'` : undefined,
       stubs,
-      workers: workers?.instances.map((w) => w.pid) ?? [],
+      workers: workerPids,
       close,
     };
   } catch (e) {

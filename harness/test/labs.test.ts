@@ -72,6 +72,23 @@ describe('lab.json', () => {
     writeFileSync(join(dir, '08-far', 'lab.json'), JSON.stringify(json));
     expect(() => loadLab('08-far', dir)).toThrow(/08-far\/lab.json: farBehind needs the "replica" service/);
   });
+
+  test('when serve.workers is a count or groups with settings of their own then it loads, and a group of none is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labs-'));
+    mkdirSync(join(dir, '08-served'));
+    const base = { ...JSON.parse(readFileSync(join(findLab('deadlocks').dir, 'lab.json'), 'utf8')), slug: 'served' };
+    const write = (serve: unknown) => writeFileSync(join(dir, '08-served', 'lab.json'), JSON.stringify({ ...base, serve }));
+    write({ workers: 2 });
+    expect(loadLab('08-served', dir).serve?.workers).toBe(2);
+    const groups = [
+      { instances: 1, settings: { service: 'orders' } },
+      { instances: 2, settings: { service: 'shipping' } },
+    ];
+    write({ workers: groups });
+    expect(loadLab('08-served', dir).serve?.workers).toEqual(groups);
+    write({ workers: [{ instances: 0 }] });
+    expect(() => loadLab('08-served', dir)).toThrow(/serve\.workers/);
+  });
 });
 
 type Declared = [id: string | undefined, status: 'passed' | 'failed', points?: number, name?: string];

@@ -3,8 +3,9 @@
  * arrivals do not wait for answers), one in five cancelled a moment later. SLO: placing an order
  * never fails and stays fast (p95 under 150 ms: one transaction, no call to Redis once the outbox is
  * in), and an order placed 5 s ago is shipped (checked afterwards in the database: every committed
- * order has one shipment, booked or cancelled). Needs the seed (products) and two processes beside
- * the API: createWorker with settings.service 'orders' and 'shipping'.
+ * order has one shipment, booked or cancelled). Needs the seed (products) and the processes beside
+ * the API: createWorker with settings.service 'orders' and 'shipping'. `lab serve transactional-outbox`
+ * starts all of it (lab.json "serve.workers": one 'orders', two 'shipping'); then:
  *
  *   k6 run -e BASE_URL=http://127.0.0.1:3000 labs/09-transactional-outbox/load/script.ts
  */
