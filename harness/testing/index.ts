@@ -13,6 +13,7 @@ export { points, bonus, type Tier } from './grading.js';
 export { evidence, type Figure } from './evidence.js';
 export { HttpClient, HttpTimeoutError, ResponseHeaders, type HttpResponse, type RequestOptions } from './http.js';
 export { overlap, sleep, eventually, type Settled } from './concurrency.js';
+export { FailTogether, kendallTau, retrySpread, worstOf, type RetrySpread } from './spread.js';
 export { PgStats, type DatabaseFigures, type LockReport, type LockWait, type LockWatch, type LockWatchOptions } from './pg-stats.js';
 export type { Service, Instance, LabConfig, Workers, WorkerInstance, ExitStatus, KillSignal, KillOptions } from './service.js';
 export { Router, type Backend, type RouterOptions, type Transition } from './router.js';

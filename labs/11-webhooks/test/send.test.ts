@@ -1,12 +1,12 @@
 /**
  * Sending our own webhooks. Each credited payment becomes a balance.credited webhook to our
  * subscriber (a stub these tests run). Deliveries are signed and retried with exponential backoff
- * and jitter. (The retry limit and replay are in replay.test.ts: a file, and so a database, of its
+ * and jitter: deliveries that failed together do not all retry together. (The retry limit and replay are in replay.test.ts: a file, and so a database, of its
  * own, because its instances retry on another schedule and would take these deliveries too.)
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { eventually, points, sleep, useLab } from '../../../harness/testing/index.js';
-import { newCustomer, SUBSCRIBER_SECRET } from './provider.js';
+import { evidence, eventually, points, sleep, useLab, worstOf } from '../../../harness/testing/index.js';
+import { deliver, is2xx, newCustomer, paymentEvent, show, signed, SUBSCRIBER_SECRET } from './provider.js';
 import { ATTEMPTS, pay, startSending, timeline } from './sending.js';
 import { SubscriberStub } from './subscriber-stub.js';
 
@@ -70,6 +70,65 @@ describe('sending webhooks', () => {
           `${second.map((g) => `${Math.round(g)} ms`).join(', ')}: each wait must be longer than the one before (exponential backoff, ` +
           'retryBaseMs × 2^(n−1) plus up to half that in jitter). Retries at a fixed pace keep hammering a subscriber that is struggling to recover',
       ).toBe(true);
+      await service.close();
+    },
+  );
+  test(
+    'when 20 deliveries fail at the same moment then their retries are spread out by random jitter, not sent in one burst',
+    points(2, { id: 'retry-jitter', timeout: 90_000 }),
+    async () => {
+      const BASE_MS = 2_000;
+      const N = 20;
+      const SPREAD_MS = 150;
+      const MAX_TAU = 0.6;
+      const RETRY_WITHIN_MS = BASE_MS * 1.5 + 8_000;
+      const service = await startSending(lab, stub, BASE_MS);
+      const ms = (n: number) => `${Math.round(n)} ms`;
+      /** One burst: N deliveries whose first attempts all fail at the same instant; when each one's retry came. */
+      const burst = async (name: string) => {
+        const customers = Array.from({ length: N }, () => newCustomer(`jitter-${name}`));
+        const held = stub.failTogether(customers);
+        // A burst whose timing is the point: not piled onto another run's burst.
+        await lab.exclusive(async () => {
+          const paid = await Promise.all(
+            customers.map((c, i) => deliver(service, i % 2, signed(JSON.stringify(paymentEvent(c, 1_000 + i))))),
+          );
+          expect(
+            paid.filter((r) => !is2xx(r.status)).map(show),
+            `the provider's deliveries of ${N} payments should all be accepted`,
+          ).toEqual([]);
+          const until = performance.now() + 5_000;
+          while (held.releasedAt === undefined && performance.now() < until) await sleep(20);
+          held.release(); // in case fewer than N first attempts ever arrive
+          await eventually(async () => customers.every((c) => stub.for(c).length >= 2), { timeoutMs: RETRY_WITHIN_MS, everyMs: 50 });
+        });
+        const firsts = customers.filter((c) => stub.for(c).length > 0).length;
+        expect(firsts, `only ${firsts} of ${N} credited payments were sent to the subscriber`).toBe(N);
+        const retried = customers.map((c) => stub.for(c)[1]?.at);
+        const missing = retried.filter((at) => at === undefined).length;
+        expect(
+          missing,
+          `the subscriber answered 500 to ${N} deliveries at the same moment; ${missing} of them were not retried within ` +
+            `${ms(RETRY_WITHIN_MS)} (retryBaseMs ${BASE_MS}). A failed delivery is retried, up to deliveryAttempts attempts`,
+        ).toBe(0);
+        return held.retries(customers, retried as number[]);
+      };
+      // Two bursts: both must be spread out, and neither in order.
+      const { narrowest, inOrder } = worstOf([await burst('a'), await burst('b')]);
+      evidence('spread of retries after a shared failure', narrowest.spread, { unit: 'ms' });
+      expect(
+        narrowest.spread,
+        `the subscriber failed ${N} deliveries at the same moment, twice. Their retries came ${narrowest.delays.map(ms).join(', ')} ` +
+          `later (retryBaseMs ${BASE_MS}): the middle 16 within ${ms(narrowest.spread)} of each other. Without jitter, everything ` +
+          'that failed together retries together, and a subscriber that is recovering gets the whole backlog back in one burst. ' +
+          `Add a random part to each wait (retryBaseMs × 2^(n−1) × (1 + random() × 0.5)), so that the middle 16 spread over at least ${SPREAD_MS} ms`,
+      ).toBeGreaterThanOrEqual(SPREAD_MS);
+      expect(
+        inOrder.tau,
+        `the subscriber failed ${N} deliveries at the same moment, twice; their retries came back in the order the failures were sent ` +
+          `(Kendall's tau ${inOrder.tau.toFixed(2)}; about 0 for random waits, 1 for equal ones), spread over ${ms(inOrder.spread)} ` +
+          "only by the machine's own delays. Equal waits keep a burst together; a random part in each wait breaks it up",
+      ).toBeLessThan(MAX_TAU);
       await service.close();
     },
   );

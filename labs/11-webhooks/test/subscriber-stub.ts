@@ -1,10 +1,11 @@
 /**
  * Our subscriber, as the tests play it: a tiny HTTP server (listening where the service reaches it,
  * listenForService) that records every webhook the service sends it, checks each one's signature,
- * and answers 500 for a customer's first N deliveries, or for all of them, until healed.
+ * and answers 500 for a customer's first N deliveries, or for all of them, until healed. It can
+ * also hold a group of customers' first deliveries and fail them all at the same moment (a burst).
  */
 import { createServer, type Server } from 'node:http';
-import { listenForService } from '../../../harness/testing/index.js';
+import { FailTogether, listenForService } from '../../../harness/testing/index.js';
 import { hmacHex } from './provider.js';
 
 export interface Attempt {
@@ -22,6 +23,8 @@ export interface Attempt {
 export class SubscriberStub {
   readonly attempts: Attempt[] = [];
   private readonly failuresLeft = new Map<string, number>();
+  /** The burst of first deliveries being held or failed (failTogether). */
+  burst: FailTogether | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -49,20 +52,25 @@ export class SubscriberStub {
           typeof signature === 'string' &&
           signature.split(/[\s,]+/).includes(`v1=${hmacHex(secret, timestamp, raw)}`);
         const customerId = body.data?.customerId;
+        const webhookId = req.headers['webhook-id'];
+        const answer = (status: number) => {
+          stub.attempts.push({
+            at,
+            eventId: String(body.id ?? ''),
+            webhookId: typeof webhookId === 'string' ? webhookId : undefined,
+            customerId,
+            signatureValid,
+            status,
+          });
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(status === 200 ? { ok: true } : { error: 'subscriber temporarily down' }));
+        };
+        // A first delivery of a burst: failed with the others, at the same moment.
+        if (customerId !== undefined && stub.burst?.take(customerId, () => answer(500))) return;
         const left = customerId === undefined ? 0 : (stub.failuresLeft.get(customerId) ?? 0);
         const status = left > 0 ? 500 : 200;
         if (left > 0 && customerId !== undefined) stub.failuresLeft.set(customerId, left - 1);
-        const webhookId = req.headers['webhook-id'];
-        stub.attempts.push({
-          at,
-          eventId: String(body.id ?? ''),
-          webhookId: typeof webhookId === 'string' ? webhookId : undefined,
-          customerId,
-          signatureValid,
-          status,
-        });
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(status === 200 ? { ok: true } : { error: 'subscriber temporarily down' }));
+        answer(status);
       });
     });
     stub = new SubscriberStub(server, await listenForService(server));
@@ -79,6 +87,16 @@ export class SubscriberStub {
     this.failuresLeft.set(customerId, Number.POSITIVE_INFINITY);
   }
 
+  /**
+   * Holds the first delivery for each of these customers until all have arrived (or releaseBurst()),
+   * then answers them all 500 at the same moment. Later deliveries for them are answered 200.
+   */
+  failTogether(customers: string[]): FailTogether {
+    const members = new Set(customers);
+    this.burst = new FailTogether(members.size, (c) => members.has(c));
+    return this.burst;
+  }
+
   heal(customerId: string): void {
     this.failuresLeft.delete(customerId);
   }
@@ -88,6 +106,7 @@ export class SubscriberStub {
   }
 
   async close(): Promise<void> {
+    this.burst?.release();
     this.server.closeAllConnections();
     await new Promise((r) => this.server.close(() => r(undefined)));
   }

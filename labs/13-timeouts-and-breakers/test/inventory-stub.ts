@@ -5,7 +5,7 @@
  * the same moment.
  */
 import { createServer, type Server } from 'node:http';
-import { listenForService } from '../../../harness/testing/index.js';
+import { FailTogether, listenForService } from '../../../harness/testing/index.js';
 
 export interface Call {
   /** performance.now() when the request arrived. */
@@ -23,7 +23,8 @@ type Mode = { kind: 'ok' } | { kind: 'slow'; ms: number } | { kind: 'error' };
 export class InventoryStub {
   readonly calls: Call[] = [];
   private mode: Mode = { kind: 'ok' };
-  private burst?: { prefix: string; size: number; waiting: (() => void)[]; releasedAt?: number; seen: Set<string> };
+  /** The burst of first calls being held or failed (failTogether). */
+  burst?: FailTogether;
 
   private constructor(
     private readonly server: Server,
@@ -53,14 +54,8 @@ export class InventoryStub {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(status === 200 ? { sku, available: 1000 } : { error: 'inventory is having a bad day' }));
       };
-      const burst = stub.burst;
-      if (burst && sku.startsWith(burst.prefix) && !burst.seen.has(sku)) {
-        // The first attempt of each of these checkouts is held, then all fail at the same moment.
-        burst.seen.add(sku);
-        burst.waiting.push(() => answer(500));
-        if (burst.waiting.length === burst.size) stub.releaseBurst();
-        return;
-      }
+      // The first attempt of each checkout of a burst is held, then all fail at the same moment.
+      if (stub.burst?.take(sku, () => answer(500))) return;
       const mode = stub.mode;
       if (mode.kind === 'error') answer(500);
       else if (mode.kind === 'slow') setTimeout(() => answer(200), mode.ms);
@@ -91,32 +86,9 @@ export class InventoryStub {
    * arrived (or release() is called), and then all are answered 500 at the same moment; later calls
    * for them are answered as the mode says.
    */
-  failTogether(prefix: string, size: number): void {
-    this.burst = { prefix, size, waiting: [], seen: new Set() };
-  }
-
-  /** Releases a held burst now; returns the moment (performance.now()) its failures were sent. */
-  releaseBurst(): number | undefined {
-    const burst = this.burst;
-    if (!burst) return undefined;
-    if (burst.releasedAt === undefined) {
-      burst.releasedAt = performance.now();
-      for (const answer of burst.waiting.splice(0)) answer();
-    }
-    return burst.releasedAt;
-  }
-
-  get burstReleasedAt(): number | undefined {
-    return this.burst?.releasedAt;
-  }
-
-  /** The skus of the held burst, in the order their failures were sent. */
-  get burstOrder(): string[] {
-    return [...(this.burst?.seen ?? [])];
-  }
-
-  get burstHeld(): number {
-    return this.burst?.waiting.length ?? 0;
+  failTogether(prefix: string, size: number): FailTogether {
+    this.burst = new FailTogether(size, (sku) => sku.startsWith(prefix));
+    return this.burst;
   }
 
   for(sku: string): Call[] {
@@ -129,7 +101,7 @@ export class InventoryStub {
   }
 
   async close(): Promise<void> {
-    this.releaseBurst();
+    this.burst?.release();
     this.server.closeAllConnections();
     await new Promise((r) => this.server.close(() => r(undefined)));
   }

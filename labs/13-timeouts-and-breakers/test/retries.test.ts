@@ -4,7 +4,7 @@
  * instances run with the breaker out of the way (breakerFailures 1000), so that every retry is seen.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { evidence, points, sleep, useLab } from '../../../harness/testing/index.js';
+import { evidence, points, sleep, useLab, worstOf } from '../../../harness/testing/index.js';
 import { checkout, degraded, ms, seen, tally } from './checkout.js';
 import { InventoryStub } from './inventory-stub.js';
 
@@ -68,20 +68,19 @@ describe('retries', () => {
       /** One burst: N checkouts whose first calls all fail at the same instant; the delay of each one's retry from that instant. */
       const burst = async (name: string) => {
         const skus = await priced(Array.from({ length: N }, (_, i) => `jitter-${name}-${i}`));
-        stub.failTogether(`jitter-${name}-`, N);
+        const held = stub.failTogether(`jitter-${name}-`, N);
         // A short burst whose timing is the point: not piled onto another run's burst.
         const outcomes = await lab.exclusive(async () => {
           const running = Promise.all(skus.map((sku) => checkout(service.http(0), sku, { timeoutMs: 10_000 })));
           const until = performance.now() + 3_000;
-          while (stub.burstReleasedAt === undefined && performance.now() < until) await sleep(20);
-          stub.releaseBurst(); // in case fewer than N first attempts ever arrive
+          while (held.releasedAt === undefined && performance.now() < until) await sleep(20);
+          held.release(); // in case fewer than N first attempts ever arrive
           return running;
         });
-        const releasedAt = stub.burstReleasedAt!;
         const called = skus.filter((sku) => stub.for(sku).length > 0).length;
         expect(called, `only ${called} of ${N} checkouts called inventory`).toBe(N);
-        const delays = skus.map((sku) => stub.for(sku)[1]?.at).map((at) => (at === undefined ? undefined : at - releasedAt));
-        const missing = delays.filter((d) => d === undefined).length;
+        const retried = skus.map((sku) => stub.for(sku)[1]?.at);
+        const missing = retried.filter((at) => at === undefined).length;
         expect(
           missing,
           `inventory answered 500 to ${N} checkouts' first calls at the same moment; ${missing} of them never retried ` +
@@ -93,27 +92,13 @@ describe('retries', () => {
         ).toEqual([]);
         // Kendall's tau between the order the failures were sent in and the order the retries came
         // back in: about 1 when every checkout waits the same (a stall on a busy machine delays a
-        // group but keeps its order), about 0 when each wait is random.
-        const failedAt = new Map(stub.burstOrder.map((sku, rank) => [sku, rank]));
-        const pairs = skus.map((sku, i) => ({ failed: failedAt.get(sku)!, retried: delays[i]! }));
-        let concordant = 0;
-        let discordant = 0;
-        for (let i = 0; i < pairs.length; i++)
-          for (let j = i + 1; j < pairs.length; j++) {
-            const s = Math.sign(pairs[i]!.failed - pairs[j]!.failed) * Math.sign(pairs[i]!.retried - pairs[j]!.retried);
-            if (s > 0) concordant++;
-            else if (s < 0) discordant++;
-          }
-        const tau = (concordant - discordant) / ((N * (N - 1)) / 2);
-        const sorted = (delays as number[]).sort((a, b) => a - b);
-        // The middle 16 of 20: one late straggler (a busy machine) is not a spread.
-        return { delays: sorted, spread: sorted[N - 3]! - sorted[2]!, tau };
+        // group but keeps its order), about 0 when each wait is random. The spread leaves out the
+        // 2 earliest and 2 latest: one late straggler (a busy machine) is not a spread.
+        return held.retries(skus, retried as number[]);
       };
       try {
         // Two bursts: a machine busy enough to stagger one burst's retries by chance rarely does it twice.
-        const runs = [await burst('a'), await burst('b')];
-        const narrowest = runs.reduce((a, b) => (b.spread < a.spread ? b : a));
-        const inOrder = runs.reduce((a, b) => (b.tau > a.tau ? b : a));
+        const { narrowest, inOrder } = worstOf([await burst('a'), await burst('b')]);
         evidence('spread of retries after a shared failure', narrowest.spread, { unit: 'ms' });
         expect(
           narrowest.spread,
