@@ -11,7 +11,12 @@ import type { Attempt, SubscriberStub } from './subscriber-stub.js';
 export const ATTEMPTS = 4;
 
 /** Two instances that credit payments at once (no fulfilment time) and send their webhooks to the stub. */
-export function startSending(lab: LabContext, stub: SubscriberStub, retryBaseMs: number): Promise<Service> {
+export function startSending(
+  lab: LabContext,
+  stub: SubscriberStub,
+  retryBaseMs: number,
+  more: Record<string, unknown> = {},
+): Promise<Service> {
   return lab.startService({
     instances: 2,
     settings: {
@@ -21,6 +26,7 @@ export function startSending(lab: LabContext, stub: SubscriberStub, retryBaseMs:
       subscriberSecret: SUBSCRIBER_SECRET,
       deliveryAttempts: ATTEMPTS,
       retryBaseMs,
+      ...more,
     },
   });
 }

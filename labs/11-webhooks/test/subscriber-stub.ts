@@ -88,12 +88,13 @@ export class SubscriberStub {
   }
 
   /**
-   * Holds the first delivery for each of these customers until all have arrived (or releaseBurst()),
-   * then answers them all 500 at the same moment. Later deliveries for them are answered 200.
+   * Holds the first delivery for each of these customers until all have arrived (or, with
+   * releaseWhenAll false, until burst.release()), then answers them all 500 at the same moment.
+   * Later deliveries for them are answered 200.
    */
-  failTogether(customers: string[]): FailTogether {
+  failTogether(customers: string[], { releaseWhenAll = true } = {}): FailTogether {
     const members = new Set(customers);
-    this.burst = new FailTogether(members.size, (c) => members.has(c));
+    this.burst = new FailTogether(releaseWhenAll ? members.size : Number.POSITIVE_INFINITY, (c) => members.has(c));
     return this.burst;
   }
 
