@@ -24,7 +24,10 @@ export interface LockWait {
   mode: string;
   /** The table (or index) waited for, when the lock is on one. */
   relation: string | null;
-  /** The sessions it waited behind (pg_blocking_pids), when last seen. */
+  /**
+   * Every session it was seen waiting behind (pg_blocking_pids, over all samples of this wait): the
+   * last sample may come as the holder commits, when Postgres lists no blocker any more.
+   */
   blockedBy: number[];
   /** How long it had waited when last seen (from pg_locks.waitstart): a lower bound, within one sampling interval. */
   waitedMs: number;
@@ -140,7 +143,11 @@ export class PgStats {
       for (const r of rows) {
         const key = `${r.pid}@${r.waitstart}`;
         const prev = seen.get(key);
-        if (prev && prev.waitedMs >= r.waited_ms) continue;
+        const blockedBy = [...new Set<number>([...(prev?.blockedBy ?? []), ...((r.blocked_by as number[] | null) ?? [])])];
+        if (prev && prev.waitedMs >= r.waited_ms) {
+          prev.blockedBy = blockedBy;
+          continue;
+        }
         seen.set(key, {
           pid: r.pid,
           applicationName: r.application_name,
@@ -148,7 +155,7 @@ export class PgStats {
           locktype: r.locktype,
           mode: r.mode,
           relation: r.relation,
-          blockedBy: r.blocked_by ?? [],
+          blockedBy,
           waitedMs: Math.max(0, r.waited_ms),
         });
       }
