@@ -208,7 +208,20 @@ describe('transfers', () => {
       // 6000 in the account, 40 withdrawals of 300 at once across both instances: exactly 20 can be paid.
       const [source, ...targets] = await seed(6_000, ...Array(40).fill(0));
       const transfers = targets.map((to) => ({ from: source!, to: to!, amountCents: 300 }));
-      const outcomes = await fire(lab.service, transfers);
+      // Nothing left to luck: the harness holds the source row locked while the withdrawals arrive,
+      // so each one that reaches Postgres queues behind it (a balance read without a lock has been
+      // read by then), and lets go once all are waiting (or 3 s have passed: a pool may hold some
+      // back). On a busy machine the withdrawals could otherwise run one after another and never race.
+      const hold = await holdRows([source!]);
+      let outcomes: Outcome[];
+      try {
+        const all = fire(lab.service, transfers);
+        await eventually(async () => (await lockWaiters(lab.service)) >= transfers.length, { timeoutMs: 3_000, everyMs: 20 });
+        await hold.commit();
+        outcomes = await all;
+      } finally {
+        await hold.release();
+      }
       const won = outcomes.filter(is2xx).length;
       const serverErrors = outcomes.filter((o) => o.status >= 500 || o.status === 0);
       const now = await balances([source!, ...(targets as number[])]);
